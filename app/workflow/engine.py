@@ -1,0 +1,365 @@
+"""The engine facade: run, step, snapshot and restore workflows without leaking SpiffWorkflow types.
+
+A ``WorkflowRun`` wraps one BpmnWorkflow. Its state is dumped as one small instance-level JSON plus
+one JSON string per engine task, so the persistence layer can write only the tasks that changed and
+never stores the spec (the spec is rebuilt from the version's XML, see loader.load_diagram).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG as SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from app.core import clock
+from app.core.text import nfc_any
+from app.workflow.due import due_in_working_days, end_of_day
+from app.workflow.errors import ExpressionError, OperationError, WorkflowRuntimeError
+from app.workflow.expressions import evaluate
+from app.workflow.loader import Diagram
+from app.workflow.operations import InstanceRef, get_operation
+
+_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_ENCODER = create_encoder(_REGISTRY)
+_SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+# The JSON key Spiff would read as a serialized object (spiff-arena #1712): refuse it in form data.
+_RESERVED_DATA_KEYS = {"typename"}
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """Script environment that never calls eval/exec: expressions go to the restricted evaluator."""
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None) -> Any:
+        names = ChainMap(dict(context), dict(external_context or {})) if external_context else context
+        return evaluate(expression, names)
+
+    def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
+        raise ExpressionError("Sơ đồ không được phép chạy kịch bản (script); hãy dùng bước tự động đã đăng ký")
+
+    def call_service(self, context: Any, **kwargs: Any) -> str:
+        raise OperationError("Thao tác tự động phải được gọi qua bộ máy quy trình của QLVB")
+
+
+class QlvbScriptEngine(PythonScriptEngine):
+    """Binds expressions to SafeEnvironment and service tasks to the operation registry."""
+
+    def __init__(self, instance: InstanceRef):
+        super().__init__(environment=SafeEnvironment())
+        self.instance = instance
+
+    def validate(self, expression: str) -> None:
+        from app.workflow.expressions import check_expression
+
+        check_expression(expression)
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        # ExpressionError carries the Vietnamese message; Spiff's wrapper would bury it.
+        return self.environment.evaluate(expression, task.data, external_context)
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
+        return self.environment.execute(script, task.data, external_context)
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        name = kwargs["operation_name"]
+        params = {k: v["value"] for k, v in (kwargs.get("operation_params") or {}).items()}
+        operation = get_operation(name)
+        try:
+            result = operation(self.instance, {**task.data, **params})
+        except (OperationError, ExpressionError):
+            raise
+        except Exception as exc:  # an operation belongs to another package; name it in the message
+            if hasattr(exc, "message"):
+                raise OperationError(f'Thao tác tự động "{name}" thất bại: {exc.message}') from exc
+            raise OperationError(f'Thao tác tự động "{name}" thất bại') from exc
+        if result:
+            task.data.update(_json_safe(dict(result)))
+        return "null"
+
+
+@dataclass(frozen=True)
+class ReadyTaskInfo:
+    """A user task waiting for a person, with its assignment resolved from the diagram and data."""
+
+    task_uuid: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    candidate_department_id: int | None
+    candidate_user_id: int | None
+    due_at: dt.datetime | None
+    multi_instance_item: Any = None
+
+
+@dataclass(frozen=True)
+class WorkflowState:
+    """A workflow's persisted form: instance-level JSON and one JSON per task, in creation order."""
+
+    meta: str
+    tasks: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    bpmn_id: str
+    fires_at: dt.datetime | None
+
+
+def _json_safe(data: Any) -> Any:
+    """Normalise form values to JSON types (dates as ISO strings) and NFC text."""
+    if isinstance(data, dict):
+        return {str(k): _json_safe(v) for k, v in data.items()}
+    if isinstance(data, list | tuple | set | frozenset):
+        return [_json_safe(v) for v in data]
+    if isinstance(data, dt.datetime | dt.date):
+        return data.isoformat()
+    if isinstance(data, str):
+        return nfc_any(data)
+    if data is None or isinstance(data, bool | int | float):
+        return data
+    raise WorkflowRuntimeError(f"Dữ liệu kiểu {type(data).__name__} không lưu được vào quy trình")
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _due_from_field(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        if isinstance(value, str) and "T" in value:
+            parsed = dt.datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=clock.VN_TZ).astimezone(dt.UTC)
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        return end_of_day(day)
+    except ValueError:
+        return None
+
+
+def _runtime_error(exc: Exception, diagram: Diagram) -> WorkflowRuntimeError:
+    if isinstance(exc, ExpressionError | OperationError):
+        message = exc.message
+    else:
+        message = str(getattr(exc, "message", None) or exc)
+    task = getattr(exc, "task", None)
+    bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
+    if bpmn_id:
+        name = diagram.element_names.get(bpmn_id, bpmn_id)
+        return WorkflowRuntimeError(f'Quy trình dừng tại "{name}" (id={bpmn_id}): {message}')
+    return WorkflowRuntimeError(f"Quy trình không chạy tiếp được: {message}")
+
+
+class WorkflowRun:
+    """One running workflow. Create with ``start_run`` or ``restore_run``."""
+
+    def __init__(self, diagram: Diagram, workflow: BpmnWorkflow):
+        self.diagram = diagram
+        self._wf = workflow
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def completed(self) -> bool:
+        return bool(self._wf.completed)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The workflow's data: the last completed task's data, or the final data once finished."""
+        if self._wf.completed:
+            return dict(self._wf.data)
+        last = self._wf.last_task
+        return dict(last.data) if last is not None else {}
+
+    def ready_user_tasks(self) -> list[ReadyTaskInfo]:
+        tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)
+        return [self._describe(task) for task in tasks if isinstance(task.task_spec, UserTaskMixin)]
+
+    def task_data(self, task_uuid: str) -> dict[str, Any]:
+        return dict(self._task(task_uuid).data)
+
+    def completed_bpmn_ids(self) -> set[str]:
+        return {
+            t.task_spec.bpmn_id
+            for t in self._wf.get_tasks(state=TaskState.COMPLETED)
+            if getattr(t.task_spec, "bpmn_id", None)
+        }
+
+    def active_bpmn_ids(self) -> set[str]:
+        return {
+            t.task_spec.bpmn_id
+            for t in self._wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if getattr(t.task_spec, "bpmn_id", None)
+        }
+
+    def waiting_timers(self) -> list[TimerInfo]:
+        timers = []
+        for event in self._wf.waiting_events():
+            if event.event_type not in ("TimerEventDefinition", "DurationTimerEventDefinition",
+                                        "TimeDateEventDefinition", "CycleTimerEventDefinition"):
+                continue
+            fires_at = None
+            if isinstance(event.value, str):
+                try:
+                    fires_at = dt.datetime.fromisoformat(event.value)
+                except ValueError:
+                    fires_at = None
+            timers.append(TimerInfo(bpmn_id=str(event.name), fires_at=fires_at))
+        return timers
+
+    def next_timer_at(self) -> dt.datetime | None:
+        times = [t.fires_at for t in self.waiting_timers() if t.fires_at is not None]
+        return min(times) if times else None
+
+    # -- acting ----------------------------------------------------------------------------
+    def complete_task(self, task_uuid: str, form_data: Mapping[str, Any]) -> None:
+        task = self._task(task_uuid)
+        if not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTaskMixin):
+            raise WorkflowRuntimeError("Bước này không còn chờ xử lý")
+        data = _json_safe(dict(form_data))
+        bad = _RESERVED_DATA_KEYS.intersection(data)
+        if bad:
+            raise WorkflowRuntimeError(f'Tên trường "{sorted(bad)[0]}" được hệ thống dành riêng')
+        task.set_data(**data)
+        self._guarded(task.run)
+        self.run_engine()
+
+    def run_engine(self) -> None:
+        self._guarded(lambda: self._wf.do_engine_steps())
+
+    def refresh_timers(self) -> None:
+        self._guarded(self._wf.refresh_timers)
+        self.run_engine()
+
+    def cancel(self) -> None:
+        self._wf.cancel()
+
+    # -- persistence -----------------------------------------------------------------------
+    def dump(self) -> WorkflowState:
+        wf = self._wf
+        _REGISTRY._encoder_mode = True
+        try:
+            tasks = {str(uid): json.dumps(_REGISTRY.convert(task), cls=_ENCODER, separators=(",", ":"))
+                     for uid, task in wf.tasks.items()}
+            meta = {
+                "data": _REGISTRY.convert(_REGISTRY.clean(wf.data)),
+                "correlations": wf.correlations,
+                "last_task": str(wf.last_task.id) if wf.last_task is not None else None,
+                "success": wf.success,
+                "completed": wf.completed,
+                "root": str(wf.task_tree.id),
+                "bpmn_events": _REGISTRY.convert(wf.bpmn_events),
+                "serializer_version": _SERIALIZER.VERSION,
+            }
+            meta_json = json.dumps(meta, cls=_ENCODER, separators=(",", ":"))
+        finally:
+            _REGISTRY._encoder_mode = False
+        return WorkflowState(meta=meta_json, tasks=tasks)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _task(self, task_uuid: str) -> Any:
+        try:
+            task = self._wf.get_task_from_id(UUID(str(task_uuid)))
+        except (ValueError, TypeError):
+            task = None
+        except (WorkflowException, KeyError):
+            task = None
+        if task is None:
+            raise WorkflowRuntimeError("Không tìm thấy bước cần xử lý trong quy trình")
+        return task
+
+    def _guarded(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except (ExpressionError, OperationError, SpiffWorkflowException) as exc:
+            raise _runtime_error(exc, self.diagram) from exc
+
+    def _describe(self, task: Any) -> ReadyTaskInfo:
+        spec = task.task_spec
+        meta = self.diagram.user_tasks.get(spec.bpmn_id)
+        data = task.data
+        department_id = user_id = None
+        due_at = None
+        form_key = lane = None
+        item = None
+        if meta is not None:
+            form_key, lane = meta.form_key, meta.lane
+            if meta.candidate_department_field:
+                department_id = _as_int(data.get(meta.candidate_department_field))
+            if meta.candidate_user_field:
+                user_id = _as_int(data.get(meta.candidate_user_field))
+            if meta.due_field:
+                due_at = _due_from_field(data.get(meta.due_field))
+            if due_at is None and meta.due_days is not None:
+                due_at = due_in_working_days(meta.due_days)
+            if meta.multi_instance:
+                item = _mi_item(task)
+        return ReadyTaskInfo(
+            task_uuid=str(task.id),
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            lane=lane if lane is not None else spec.lane,
+            form_key=form_key,
+            candidate_department_id=department_id,
+            candidate_user_id=user_id,
+            due_at=due_at,
+            multi_instance_item=item,
+        )
+
+
+def _mi_item(task: Any) -> Any:
+    parent = task.parent
+    input_item = getattr(getattr(parent, "task_spec", None), "input_item", None)
+    if input_item is not None:
+        return task.data.get(input_item.bpmn_id)
+    return None
+
+
+def start_run(diagram: Diagram, data: Mapping[str, Any], instance: InstanceRef) -> WorkflowRun:
+    """Create a workflow on ``diagram`` with initial ``data`` and run it to the first waits."""
+    workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=QlvbScriptEngine(instance))
+    start = workflow.task_tree
+    start.data.update(_json_safe(dict(data)))
+    run = WorkflowRun(diagram, workflow)
+    run.run_engine()
+    return run
+
+
+def restore_run(diagram: Diagram, state: WorkflowState, instance: InstanceRef) -> WorkflowRun:
+    """Rebuild a workflow from its persisted state, reusing the cached spec (never deserialised)."""
+    meta = json.loads(state.meta)
+    meta.pop("serializer_version", None)
+    workflow = BpmnWorkflow(
+        diagram.spec, diagram.subprocess_specs, script_engine=QlvbScriptEngine(instance), deserializing=True
+    )
+    tasks = {}
+    workflow.tasks = tasks
+    for uid, task_json in state.tasks.items():
+        tasks[UUID(uid)] = _REGISTRY.restore(json.loads(task_json), workflow=workflow)
+    workflow.task_tree = tasks[UUID(meta["root"])]
+    workflow.success = meta["success"]
+    workflow.completed = meta.get("completed", False)
+    workflow.correlations = meta.get("correlations", {})
+    workflow.last_task = tasks.get(UUID(meta["last_task"])) if meta.get("last_task") else None
+    workflow.data = _REGISTRY.restore(meta.get("data", {}))
+    workflow.bpmn_events = _REGISTRY.restore(meta.get("bpmn_events", []))
+    return WorkflowRun(diagram, workflow)

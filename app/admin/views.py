@@ -1,0 +1,264 @@
+"""Org structure in the admin (Art 11.5): agency admins edit their own; SoICT edits agencies and their admins."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import g
+from flask_appbuilder import ModelView
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
+from flask_appbuilder.models.sqla.filters import FilterEqualFunction
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from wtforms import PasswordField, SelectField, SelectMultipleField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from app.core.errors import PermissionDeniedError, ValidationError
+from app.extensions import appbuilder, db
+from app.tenancy import roles as R
+from app.tenancy.models import Agency, Department, Position, Staff
+
+from .scoping import AgencyScopedMixin, current_agency_id
+
+log = logging.getLogger("qlvb.admin")
+
+ORG_MENU = "Cơ cấu tổ chức"
+SOICT_MENU = "Quản trị tỉnh"
+
+
+def _refuse(message: str) -> None:
+    db.session.rollback()
+    raise PermissionDeniedError(message)
+
+
+class DepartmentAdminView(AgencyScopedMixin, ModelView):
+    datamodel = SQLAInterface(Department)
+    route_base = "/departmentadminview"
+    list_title = "Phòng ban, đơn vị"
+    show_title = "Thông tin phòng ban"
+    add_title = "Thêm phòng ban"
+    edit_title = "Sửa phòng ban"
+    list_columns = ["name", "abbreviation", "code", "parent", "active"]
+    add_columns = edit_columns = ["code", "name", "abbreviation", "parent", "sort_order", "active"]
+    show_columns = ["code", "name", "abbreviation", "parent", "sort_order", "active"]
+    search_columns = ["name", "code", "abbreviation"]
+    order_columns = ["name", "code"]
+    label_columns = {"code": "Mã", "name": "Tên phòng ban", "abbreviation": "Viết tắt", "parent": "Trực thuộc",
+                     "sort_order": "Thứ tự", "active": "Đang hoạt động"}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "parent": [["agency_id", FilterEqualFunction, current_agency_id]]
+    }
+
+    def pre_delete(self, item: Any) -> None:
+        super().pre_delete(item)
+        if db.session.query(Staff).filter(Staff.department_id == item.id).count():
+            _refuse(f"Không thể xóa “{item.name}” vì còn cán bộ thuộc phòng ban này; "
+                    "hãy chuyển cán bộ sang phòng ban khác hoặc đánh dấu ngừng hoạt động.")
+
+
+class PositionAdminView(AgencyScopedMixin, ModelView):
+    datamodel = SQLAInterface(Position)
+    route_base = "/positionadminview"
+    list_title = "Chức vụ"
+    add_title = "Thêm chức vụ"
+    edit_title = "Sửa chức vụ"
+    show_title = "Thông tin chức vụ"
+    list_columns = ["name", "code", "role"]
+    add_columns = edit_columns = show_columns = ["code", "name", "role", "sort_order"]
+    label_columns = {"code": "Mã", "name": "Tên chức vụ", "role": "Vai trò xử lý", "sort_order": "Thứ tự"}
+    formatters_columns = {"role": lambda v: R.role_label(v) if v else ""}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "role": SelectField(
+            "Vai trò xử lý",
+            choices=[("", "— Không tham gia luồng xử lý —")] + [(c, R.role_label(c)) for c in sorted(R.WORKFLOW_ROLES)],
+            validators=[Optional()],
+        )
+    }
+
+    def pre_add(self, item: Any) -> None:
+        item.role = item.role or None
+        super().pre_add(item)
+
+    def pre_update(self, item: Any) -> None:
+        item.role = item.role or None
+        super().pre_update(item)
+
+
+class _StaffAccountBase(ModelView):
+    """Staff plus their login account (ab_user: username = official e-mail)."""
+
+    datamodel = SQLAInterface(Staff)
+    grantable_roles: frozenset[str] = R.AGENCY_GRANTABLE
+    list_columns = ["full_name", "email", "department", "position", "active"]
+    show_columns = ["full_name", "email", "phone", "department", "position", "active", "revoked_at"]
+    add_columns = ["full_name", "email", "phone", "department", "position", "roles", "password"]
+    edit_columns = ["full_name", "email", "phone", "department", "position", "roles", "active"]
+    search_columns = ["full_name", "email"]
+    order_columns = ["full_name", "email"]
+    label_columns = {"full_name": "Họ và tên", "email": "Thư điện tử công vụ", "phone": "Điện thoại",
+                     "department": "Phòng ban", "position": "Chức vụ", "active": "Đang hoạt động",
+                     "revoked_at": "Thu hồi lúc", "roles": "Vai trò", "password": "Mật khẩu ban đầu",
+                     "agency": "Cơ quan"}
+    validators_columns = {"email": [DataRequired(message="Trường này là bắt buộc."),
+                                    Email(message="Địa chỉ thư điện tử không hợp lệ.")]}
+
+    @classmethod
+    def _role_field(cls) -> SelectMultipleField:
+        return SelectMultipleField("Vai trò", choices=[(c, R.role_label(c)) for c in sorted(cls.grantable_roles)],
+                                   widget=Select2ManyWidget(), validators=[DataRequired(message="Chọn ít nhất một vai trò.")])
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.add_form_extra_fields = {
+            "roles": self._role_field(),
+            "password": PasswordField("Mật khẩu ban đầu", widget=BS3PasswordFieldWidget(),
+                                      validators=[DataRequired(message="Trường này là bắt buộc."),
+                                                  Length(min=10, message="Mật khẩu cần ít nhất 10 ký tự.")]),
+        }
+        self.edit_form_extra_fields = {"roles": self._role_field()}
+        super().__init__(**kwargs)
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        staff = db.session.get(Staff, pk)
+        if staff is not None and staff.user is not None:
+            form.roles.data = [r.name for r in staff.user.roles if r.name in self.grantable_roles]
+
+    def _roles(self, names: list[str]) -> list[Any]:
+        sm = appbuilder.sm
+        bad = [n for n in names if n not in self.grantable_roles]
+        if bad:
+            _refuse("Bạn không được cấp vai trò: " + ", ".join(R.role_label(b) for b in bad))
+        return [sm.find_role(n) for n in names]
+
+    def _create_account(self, item: Any, form: Any) -> None:
+        sm = appbuilder.sm
+        email = (item.email or "").strip().lower()
+        item.email = email
+        if sm.find_user(username=email) or sm.find_user(email=email):
+            db.session.rollback()
+            raise ValidationError(f"Đã có tài khoản dùng địa chỉ {email}.")
+        parts = item.full_name.strip().rsplit(" ", 1)
+        first, last = (parts[1], parts[0]) if len(parts) == 2 else (parts[0], "")
+        user = sm.user_model(username=email, first_name=first, last_name=last or first, email=email, active=True)
+        from werkzeug.security import generate_password_hash
+
+        user.password = generate_password_hash(form.password.data)
+        user.roles = self._roles(form.roles.data)
+        db.session.add(user)
+        db.session.flush()
+        item.user_id = user.id
+        log.info("account %s created for agency %s by %s", email, item.agency_id, g.user.username)
+
+    def _sync_account(self, item: Any, form: Any) -> None:
+        user = item.user
+        if user is None:
+            return
+        email = (item.email or "").strip().lower()
+        item.email = email
+        user.username = email
+        user.email = email
+        keep = [r for r in user.roles if r.name not in self.grantable_roles]
+        user.roles = keep + self._roles(form.roles.data)
+        # Revocation stops login at once; the person's history and documents remain.
+        user.active = bool(item.active)
+        if not item.active and item.revoked_at is None:
+            from app.core import clock
+
+            item.revoked_at = clock.now()
+        log.info("account %s changed by %s (roles=%s active=%s)", email, g.user.username, form.roles.data, item.active)
+
+
+class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
+    route_base = "/staffadminview"
+    list_title = "Cán bộ và tài khoản"
+    add_title = "Thêm cán bộ"
+    edit_title = "Sửa thông tin cán bộ"
+    show_title = "Thông tin cán bộ"
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "department": [["agency_id", FilterEqualFunction, current_agency_id]],
+        "position": [["agency_id", FilterEqualFunction, current_agency_id]],
+    }
+
+    def process_form(self, form: Any, is_created: bool) -> None:
+        self._form = form
+
+    def pre_add(self, item: Any) -> None:
+        super().pre_add(item)
+        self._create_account(item, self._form)
+
+    def pre_update(self, item: Any) -> None:
+        super().pre_update(item)
+        self._sync_account(item, self._form)
+
+    def pre_delete(self, item: Any) -> None:
+        super().pre_delete(item)
+        _refuse("Không xóa tài khoản cán bộ để giữ lịch sử xử lý văn bản; hãy bỏ chọn “Đang hoạt động” để thu hồi.")
+
+
+class AgencyAdminView(ModelView):
+    """SoICT (central domain): the agencies using QLVB."""
+
+    datamodel = SQLAInterface(Agency)
+    route_base = "/agencyadminview"
+    list_title = "Cơ quan sử dụng phần mềm"
+    show_title = "Thông tin cơ quan"
+    add_title = "Thêm cơ quan"
+    edit_title = "Sửa thông tin cơ quan"
+    list_columns = ["name", "domain", "abbreviation", "kind", "active"]
+    add_columns = edit_columns = ["code", "name", "short_name", "abbreviation", "governing_body", "domain",
+                                  "org_identifier", "kind", "place", "numbering_policy", "active"]
+    show_columns = [*add_columns, "created_at"]
+    search_columns = ["name", "domain", "code"]
+    order_columns = ["name", "domain"]
+    label_columns = {"code": "Mã", "name": "Tên cơ quan", "short_name": "Tên viết gọn", "abbreviation": "Viết tắt",
+                     "governing_body": "Cơ quan chủ quản", "domain": "Tên miền", "org_identifier": "Mã định danh",
+                     "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số", "active": "Đang hoạt động",
+                     "created_at": "Tạo lúc"}
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+
+    def _central_only(self) -> None:
+        agency = getattr(g, "agency", None)
+        if agency is None or not agency.is_central:
+            _refuse("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
+
+    def pre_add(self, item: Any) -> None:
+        self._central_only()
+
+    def pre_update(self, item: Any) -> None:
+        self._central_only()
+
+
+class AgencyAccountView(_StaffAccountBase):
+    """SoICT (central domain): every agency's admin accounts."""
+
+    route_base = "/agencyaccountview"
+    list_title = "Tài khoản quản trị các cơ quan"
+    add_title = "Thêm quản trị cơ quan"
+    edit_title = "Sửa quản trị cơ quan"
+    show_title = "Quản trị cơ quan"
+    grantable_roles = R.AGENCY_GRANTABLE | {R.AGENCY_ADMIN}
+    list_columns = ["full_name", "email", "agency", "active"]
+    add_columns = ["agency", "full_name", "email", "phone", "roles", "password"]
+    edit_columns = ["agency", "full_name", "email", "phone", "roles", "active"]
+    show_columns = ["agency", *_StaffAccountBase.show_columns]
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+
+    def process_form(self, form: Any, is_created: bool) -> None:
+        self._form = form
+
+    def pre_add(self, item: Any) -> None:
+        if not getattr(g, "agency", None) or not g.agency.is_central:
+            _refuse("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
+        self._create_account(item, self._form)
+
+    def pre_update(self, item: Any) -> None:
+        if not getattr(g, "agency", None) or not g.agency.is_central:
+            _refuse("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
+        self._sync_account(item, self._form)
+
+
+def register_views(ab: Any) -> None:
+    ab.add_view(DepartmentAdminView, "Phòng ban", category=ORG_MENU, icon="fa-sitemap", category_icon="fa-building")
+    ab.add_view(PositionAdminView, "Chức vụ", category=ORG_MENU, icon="fa-id-badge")
+    ab.add_view(StaffAdminView, "Cán bộ, tài khoản", category=ORG_MENU, icon="fa-users")
+    ab.add_view(AgencyAdminView, "Cơ quan", category=SOICT_MENU, icon="fa-university", category_icon="fa-cogs")
+    ab.add_view(AgencyAccountView, "Quản trị cơ quan", category=SOICT_MENU, icon="fa-user-secret")

@@ -1,0 +1,7 @@
+"""Start-up hooks that domain packages contribute to `flask qlvb init` (kept in one place)."""
+
+from __future__ import annotations
+
+
+def after_init() -> None:
+    """Run each domain's idempotent seeding after agencies are loaded."""

@@ -1,0 +1,112 @@
+"""Configuration: defaults here, every value overridable from the environment (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _database_url(instance_dir: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_dir / 'qlvb.sqlite3'}"
+    # postgresql:// means psycopg 3 here (psycopg2 is not installed).
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _secret_key(instance_dir: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # Embedded default: one random key per installation, kept in instance/ (never in the repo).
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def build_config() -> dict[str, object]:
+    """Read the environment once, at app creation."""
+    instance_dir = Path(os.environ.get("QLVB_INSTANCE_DIR", ROOT / "instance"))
+    upload_dir = Path(os.environ.get("QLVB_UPLOAD_DIR", instance_dir / "files"))
+    domain_suffix = os.environ.get("QLVB_DOMAIN_SUFFIX", "vinhphuc.gov.vn")
+    return {
+        "SECRET_KEY": _secret_key(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "QLVB_INSTANCE_DIR": str(instance_dir),
+        "QLVB_UPLOAD_DIR": str(upload_dir),
+        "QLVB_DOMAIN_SUFFIX": domain_suffix,
+        "QLVB_CENTRAL_HOST": os.environ.get("QLVB_CENTRAL_HOST", f"qlvb.{domain_suffix}"),
+        "QLVB_LOCAL_SUFFIX": os.environ.get("QLVB_LOCAL_SUFFIX", "localhost"),
+        "QLVB_AGENCIES_DIR": os.environ.get("QLVB_AGENCIES_DIR", str(ROOT / "agencies")),
+        "QLVB_PROCESSES_DIR": os.environ.get("QLVB_PROCESSES_DIR", str(ROOT / "processes")),
+        "QLVB_FORMS_DIR": os.environ.get("QLVB_FORMS_DIR", str(ROOT / "forms")),
+        "QLVB_MAX_UPLOAD_MB": _int("QLVB_MAX_UPLOAD_MB", 50),
+        "MAX_CONTENT_LENGTH": _int("QLVB_MAX_UPLOAD_MB", 50) * 1024 * 1024 + 1024 * 1024,
+        "QLVB_DEFAULT_LOCALE": os.environ.get("QLVB_DEFAULT_LOCALE", "vi"),
+        "QLVB_CELERY_BROKER_URL": os.environ.get("QLVB_CELERY_BROKER_URL", ""),
+        "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
+        "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
+        "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),
+        "QLVB_AUTH": os.environ.get("QLVB_AUTH", "db"),  # db | ldap
+        "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # Flask-AppBuilder
+        "APP_NAME": "QLVB Vĩnh Phúc",
+        "APP_THEME": "",
+        "FAB_SECURITY_MANAGER_CLASS": "app.admin.security.QlvbSecurityManager",
+        "FAB_BASE_TEMPLATE": "qlvb_base.html",
+        "FAB_INDEX_VIEW": "app.web.home.HomeIndexView",
+        "FAB_UPDATE_PERMS": _bool("QLVB_FAB_UPDATE_PERMS", True),
+        "FAB_CREATE_DB": False,
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_API_SWAGGER_UI": False,
+        "AUTH_TYPE": 1,  # AUTH_DB; LDAP is switched on by QLVB_AUTH=ldap in create_app
+        "AUTH_USER_REGISTRATION": False,
+        "AUTH_ROLE_ADMIN": "soict_admin",
+        "AUTH_ROLE_PUBLIC": "public",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_FOLDER": "translations",
+        "LANGUAGES": {
+            "vi": {"flag": "vn", "name": "Tiếng Việt"},
+            "en": {"flag": "gb", "name": "English"},
+        },
+        "AUTH_LDAP_SERVER": os.environ.get("QLVB_LDAP_SERVER", ""),
+        "AUTH_LDAP_SEARCH": os.environ.get("QLVB_LDAP_SEARCH", ""),
+        "AUTH_LDAP_UID_FIELD": os.environ.get("QLVB_LDAP_UID_FIELD", "mail"),
+        "AUTH_LDAP_BIND_USER": os.environ.get("QLVB_LDAP_BIND_USER", ""),
+        "AUTH_LDAP_BIND_PASSWORD": os.environ.get("QLVB_LDAP_BIND_PASSWORD", ""),
+        "AUTH_LDAP_FIRSTNAME_FIELD": "givenName",
+        "AUTH_LDAP_LASTNAME_FIELD": "sn",
+        "AUTH_LDAP_EMAIL_FIELD": "mail",
+        "AUTH_LDAP_USE_TLS": _bool("QLVB_LDAP_USE_TLS", False),
+    }

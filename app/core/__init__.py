@@ -1,0 +1,1 @@
+"""Core: errors, clock, text normalisation, signals shared by every layer."""

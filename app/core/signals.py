@@ -1,0 +1,13 @@
+"""Blinker signals: domains announce, others subscribe in their own package (no cross-imports)."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+agency_imported = _signals.signal("agency-imported")
+document_registered = _signals.signal("document-registered")
+document_issued = _signals.signal("document-issued")
+document_delivered = _signals.signal("document-delivered")
+task_opened = _signals.signal("task-opened")
+task_completed = _signals.signal("task-completed")
+instance_completed = _signals.signal("instance-completed")

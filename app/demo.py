@@ -1,0 +1,77 @@
+"""Demo data for `make run`: a few officials per role in three agencies, with printed passwords."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from app.tenancy import roles as R
+from app.tenancy.accounts import create_staff_account, staff_by_email
+from app.tenancy.queries import agency_by_code
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    host: str
+    email: str
+    password: str
+    role_label: str
+
+
+# (agency, local part, full name, roles, department, position)
+DEMO_STAFF = [
+    ("qlvb", "quantri", "Nguyễn Quản Trị", [R.SOICT_ADMIN], "tthtt", None),
+    ("isotttt", "quantri.stttt", "Lê Minh Quân", [R.AGENCY_ADMIN], "vp", "quan_tri"),
+    ("isotttt", "vanthu.stttt", "Trần Thị Thu", [R.CLERK], "vp", "van_thu"),
+    ("isotttt", "giamdoc.stttt", "Phạm Văn Đức", [R.LEADER], None, "truong"),
+    ("isotttt", "phogiamdoc.stttt", "Hoàng Thị Hương", [R.LEADER], None, "pho"),
+    ("isotttt", "tp.cntt.stttt", "Vũ Đình Khải", [R.HEAD], "cntt", "truong_phong"),
+    ("isotttt", "cv1.cntt.stttt", "Đỗ Thị Lan", [R.SPECIALIST], "cntt", "chuyen_vien"),
+    ("isotttt", "cv2.cntt.stttt", "Ngô Quốc Việt", [R.SPECIALIST], "cntt", "chuyen_vien"),
+    ("isotttt", "tp.bcvt.stttt", "Bùi Thanh Sơn", [R.HEAD], "bcvt", "truong_phong"),
+    ("isotttt", "cv.bcvt.stttt", "Đặng Mỹ Linh", [R.SPECIALIST], "bcvt", "chuyen_vien"),
+    ("isotp", "quantri.stp", "Cao Văn Tùng", [R.AGENCY_ADMIN], "vp", "quan_tri"),
+    ("isotp", "vanthu.stp", "Lý Thị Ngọc", [R.CLERK], "vp", "van_thu"),
+    ("isotp", "giamdoc.stp", "Trịnh Xuân Bách", [R.LEADER], None, "truong"),
+    ("isotp", "tp.xdktvb.stp", "Phan Thị Hạnh", [R.HEAD], "xd-ktvb", "truong_phong"),
+    ("isotp", "cv.xdktvb.stp", "Mai Đức Anh", [R.SPECIALIST], "xd-ktvb", "chuyen_vien"),
+    ("isotp", "phapche.stp", "Tạ Thu Trang", [R.LEGAL], "xd-ktvb", "phap_che"),
+    ("iyenlac", "vanthu.yenlac", "Kiều Thị Hoa", [R.CLERK], "vp", "van_thu"),
+    ("iyenlac", "chutich.yenlac", "Nguyễn Văn Hùng", [R.LEADER], None, "chu_tich"),
+    ("iyenlac", "tp.nv.yenlac", "Lương Văn Tâm", [R.HEAD], "nv", "truong_phong"),
+    ("iyenlac", "cv.nv.yenlac", "Dương Thị Mai", [R.SPECIALIST], "nv", "chuyen_vien"),
+]
+
+
+def _password_book() -> Path:
+    return Path(current_app.config["QLVB_INSTANCE_DIR"]) / "demo_accounts.txt"
+
+
+def seed_demo() -> list[DemoAccount]:
+    book = _password_book()
+    known: dict[str, str] = {}
+    if book.exists():
+        for line in book.read_text(encoding="utf-8").splitlines():
+            email, _, pw = line.partition(" ")
+            known[email] = pw
+    out = []
+    local = current_app.config["QLVB_LOCAL_SUFFIX"]
+    for code, local_part, name, roles, dept, pos in DEMO_STAFF:
+        agency = agency_by_code(code)
+        if agency is None:
+            continue
+        email = f"{local_part}@vinhphuc.gov.vn"
+        password = known.get(email) or ("Vp@" + secrets.token_urlsafe(9))
+        if staff_by_email(email) is None:
+            create_staff_account(agency_code=code, full_name=name, email=email, roles=roles, password=password,
+                                 department_code=dept, position_code=pos)
+        known[email] = password
+        out.append(DemoAccount(host=f"{code}.{local}", email=email, password=password,
+                               role_label=", ".join(R.role_label(r) for r in roles)))
+    book.parent.mkdir(parents=True, exist_ok=True)
+    book.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")
+    book.chmod(0o600)
+    return out

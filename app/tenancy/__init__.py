@@ -1,0 +1,1 @@
+"""Agencies, host resolution and org structure (departments, positions, staff)."""

@@ -1,0 +1,15 @@
+"""Staff-facing pages: blueprints, templates, error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def init_web(app: Flask, appbuilder: Any) -> None:
+    from . import context, errors, home
+
+    errors.install(app)
+    context.install(app)
+    home.register(appbuilder)

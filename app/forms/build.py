@@ -225,7 +225,7 @@ def _presence(fdef: FieldDef) -> Callable[[Any, Field], None]:
         if not _is_empty(field.data):
             return
         needed = fdef.required or (
-            fdef.required_if is not None and fdef.required_if.holds(current_values(form))
+            fdef.required_if is not None and fdef.required_if.holds(_current_values(form))
         )
         raise StopValidation(MSG_REQUIRED if needed else None)
 
@@ -366,7 +366,7 @@ def build_form(
     return form
 
 
-def current_values(form: Any) -> dict[str, Any]:
+def _current_values(form: Any) -> dict[str, Any]:
     """Field name -> parsed value of every field (what required_if conditions see)."""
     definition: FormDefinition = form.definition
     return {f.name: form[f.name].data for f in definition.fields}

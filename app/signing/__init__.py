@@ -1,0 +1,31 @@
+"""PAdES signing and verification. The only package that imports pyHanko."""
+
+from app.signing.errors import (
+    PdfUnreadableError,
+    SignatureFieldConflictError,
+    SignerDeviceError,
+    SignerKeyError,
+    SigningError,
+)
+from app.signing.keys import clear_signer_cache
+from app.signing.refs import Pkcs11SignerRef, Pkcs12SignerRef, SignerRef, TsaRef
+from app.signing.sign import sign_pdf
+from app.signing.verify import STATUS_LABELS, SignatureInfo, VerificationResult, verify_pdf
+
+__all__ = [
+    "STATUS_LABELS",
+    "PdfUnreadableError",
+    "Pkcs11SignerRef",
+    "Pkcs12SignerRef",
+    "SignatureFieldConflictError",
+    "SignatureInfo",
+    "SignerDeviceError",
+    "SignerKeyError",
+    "SignerRef",
+    "SigningError",
+    "TsaRef",
+    "VerificationResult",
+    "clear_signer_cache",
+    "sign_pdf",
+    "verify_pdf",
+]

@@ -405,3 +405,11 @@ def test_roundtrip_reports_syntax_errors() -> None:
     with pytest.raises(FormDefinitionError) as info:
         format_yaml_roundtrip("title: [\n")
     assert info.value.problems[0].startswith("Lỗi cú pháp YAML")
+
+
+def test_reserved_names_cover_every_attribute_of_the_form_object() -> None:
+    from app.forms.build import DynamicForm
+    from app.forms.definitions import FIELD_NAME_RE, RESERVED_NAMES
+
+    attributes = {n for n in dir(DynamicForm) if FIELD_NAME_RE.match(n)}
+    assert attributes <= RESERVED_NAMES

@@ -247,14 +247,16 @@ def load_form(key: str, forms_dir: str | Path) -> FormDefinition:
 def load_all_forms(forms_dir: str | Path) -> dict[str, FormDefinition]:
     """Load every form; a broken file does not hide the others' problems."""
     loaded: dict[str, FormDefinition] = {}
+    broken: list[str] = []
     problems: list[str] = []
     for key in sorted(known_form_keys(forms_dir)):
         try:
             loaded[key] = load_form(key, forms_dir)
         except FormDefinitionError as exc:
+            broken.append(key)
             problems.extend(f"{key}.yaml: {p}" for p in exc.problems)
     if problems:
-        raise FormDefinitionError("forms", problems)
+        raise FormDefinitionError(", ".join(broken), problems)
     return loaded
 
 

@@ -168,6 +168,7 @@ def test_load_all_forms_reports_the_problems_of_every_file(tmp_path: Path) -> No
     (tmp_path / "three.yaml").write_text(VALID, "utf-8")
     with pytest.raises(FormDefinitionError) as info:
         load_all_forms(tmp_path)
+    assert info.value.message == "Biểu mẫu «one, two» không hợp lệ."
     problems = info.value.problems
     assert any(p.startswith("one.yaml: Trường «a»: kiểu «txt»") for p in problems)
     assert any(p.startswith("two.yaml: Lỗi cú pháp YAML") for p in problems)

@@ -59,6 +59,7 @@ class QlvbScriptEngine(PythonScriptEngine):
     def __init__(self, instance: InstanceRef):
         super().__init__(environment=SafeEnvironment())
         self.instance = instance
+        self.calls: list[str] = []
 
     def validate(self, expression: str) -> None:
         from app.workflow.expressions import check_expression
@@ -76,6 +77,7 @@ class QlvbScriptEngine(PythonScriptEngine):
         name = kwargs["operation_name"]
         params = {k: v["value"] for k, v in (kwargs.get("operation_params") or {}).items()}
         operation = get_operation(name)
+        self.calls.append(name)
         try:
             result = operation(self.instance, {**task.data, **params})
         except (OperationError, ExpressionError):
@@ -189,6 +191,11 @@ class WorkflowRun:
             return dict(self._wf.data)
         last = self._wf.last_task
         return dict(last.data) if last is not None else {}
+
+    @property
+    def operations_called(self) -> tuple[str, ...]:
+        """Operations run by service tasks since this object was created or restored."""
+        return tuple(self._wf.script_engine.calls)
 
     def ready_user_tasks(self) -> list[ReadyTaskInfo]:
         tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.keys.internal import (  # noqa: TID251 (home of pyHanko)
+from pyhanko.keys.internal import (
     translate_pyca_cryptography_cert_to_asn1,
     translate_pyca_cryptography_key_to_asn1,
 )
-from pyhanko.sign.general import SigningError as PyhankoSigningError  # noqa: TID251
-from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session  # noqa: TID251
-from pyhanko.sign.signers import Signer, SimpleSigner  # noqa: TID251
+from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
@@ -72,7 +72,7 @@ def _load_pkcs12(data: bytes, passphrase: bytes | None) -> Signer:
     )
 
 
-def reserved_signature_bytes(signer: Signer) -> int:
+def reserved_signature_bytes(signer: Signer) -> int | None:
     """Room for the CMS blob, so pyHanko need not sign a dummy first to measure it.
 
     Kept tight on purpose: the reserved space is written as a hex string that every verifier
@@ -80,6 +80,8 @@ def reserved_signature_bytes(signer: Signer) -> int:
     margin made verification ~2× slower. The blob is the certificates, the signature value, the
     issuer name twice (signer id, signing-certificate-v2) and ~500 bytes of other structure.
     """
+    if not isinstance(signer, _LoadedKeySigner):
+        return None  # token signers load their certificates lazily; pyHanko's dry run is cheap there
     certs = [signer.signing_cert, *signer.cert_registry]
     cert_bytes = sum(len(c.dump()) for c in certs if c is not None)
     signing_cert = signer.signing_cert
@@ -125,7 +127,7 @@ def _pkcs12_signer(ref: Pkcs12SignerRef) -> Signer:
 @contextlib.contextmanager
 def _pkcs11_signer(ref: Pkcs11SignerRef) -> Iterator[Signer]:
     from pkcs11.exceptions import PinIncorrect, PinLenRange, PKCS11Error
-    from pyhanko.config.pkcs11 import TokenCriteria  # noqa: TID251
+    from pyhanko.config.pkcs11 import TokenCriteria
 
     try:
         session = open_pkcs11_session(
@@ -138,7 +140,14 @@ def _pkcs11_signer(ref: Pkcs11SignerRef) -> Iterator[Signer]:
             "Không kết nối được thiết bị ký số (token)", log=f"PKCS#11 {ref.module_path}: {exc!r}"
         ) from None
     try:
-        yield PKCS11Signer(session, key_label=ref.key_label, cert_label=ref.cert_label or ref.key_label)
+        # other_certs_to_pull=None: embed every certificate on the token, i.e. the issuing chain
+        # that Vietnamese CA tokens carry, so verifiers can build the path.
+        yield PKCS11Signer(
+            session,
+            key_label=ref.key_label,
+            cert_label=ref.cert_label or ref.key_label,
+            other_certs_to_pull=None,
+        )
     finally:
         session.close()
 

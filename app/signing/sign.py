@@ -6,16 +6,16 @@ import binascii
 import io
 import uuid
 
-from pyhanko.pdf_utils import content  # noqa: TID251 (home of pyHanko)
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: TID251
-from pyhanko.pdf_utils.layout import BoxConstraints  # noqa: TID251
-from pyhanko.pdf_utils.misc import PdfError  # noqa: TID251
-from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: TID251
-from pyhanko.sign import fields  # noqa: TID251
-from pyhanko.sign.general import SigningError as PyhankoSigningError  # noqa: TID251
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner  # noqa: TID251
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError  # noqa: TID251
-from pyhanko.stamp import StaticStampStyle  # noqa: TID251
+from pyhanko.pdf_utils import content
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
+from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.stamp import StaticStampStyle
 
 from app.core.errors import ValidationError
 from app.signing.errors import (
@@ -114,7 +114,7 @@ def sign_pdf(
 
         try:
             # With a TSA the token size is unknown: let pyHanko measure it with a dry run.
-            reserved = None if timestamper is not None else reserved_signature_bytes(pyhanko_signer)
+            reserved = reserved_signature_bytes(pyhanko_signer) if timestamper is None else None
             try:
                 pdf_signer().sign_pdf(writer, output=out, bytes_reserved=reserved)
             except PyhankoSigningError as exc:

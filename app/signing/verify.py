@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asn1crypto import pem, x509
-from pyhanko.pdf_utils.misc import PdfError  # noqa: TID251 (home of pyHanko)
-from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: TID251
-from pyhanko.sign.diff_analysis import ModificationLevel  # noqa: TID251
-from pyhanko.sign.validation import validate_pdf_signature  # noqa: TID251
-from pyhanko.sign.validation.errors import SignatureValidationError  # noqa: TID251
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature  # noqa: TID251
-from pyhanko.sign.validation.status import SignatureCoverageLevel  # noqa: TID251
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from app.core.clock import now

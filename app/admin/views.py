@@ -104,8 +104,12 @@ class _StaffAccountBase(ModelView):
 
     @classmethod
     def _role_field(cls) -> SelectMultipleField:
-        return SelectMultipleField("Vai trò", choices=[(c, R.role_label(c)) for c in sorted(cls.grantable_roles)],
-                                   widget=Select2ManyWidget(), validators=[DataRequired(message="Chọn ít nhất một vai trò.")])
+        return SelectMultipleField(
+            "Vai trò",
+            choices=[(c, R.role_label(c)) for c in sorted(cls.grantable_roles)],
+            widget=Select2ManyWidget(),
+            validators=[DataRequired(message="Chọn ít nhất một vai trò.")],
+        )
 
     def __init__(self, **kwargs: Any) -> None:
         self.add_form_extra_fields = {
@@ -164,7 +168,8 @@ class _StaffAccountBase(ModelView):
             from app.core import clock
 
             item.revoked_at = clock.now()
-        log.info("account %s changed by %s (roles=%s active=%s)", email, g.user.username, form.roles.data, item.active)
+        log.info("account %s changed by %s (roles=%s active=%s)",
+                 email, g.user.username, form.roles.data, item.active)
 
 
 class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
@@ -211,8 +216,8 @@ class AgencyAdminView(ModelView):
     order_columns = ["name", "domain"]
     label_columns = {"code": "Mã", "name": "Tên cơ quan", "short_name": "Tên viết gọn", "abbreviation": "Viết tắt",
                      "governing_body": "Cơ quan chủ quản", "domain": "Tên miền", "org_identifier": "Mã định danh",
-                     "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số", "active": "Đang hoạt động",
-                     "created_at": "Tạo lúc"}
+                     "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số",
+                     "active": "Đang hoạt động", "created_at": "Tạo lúc"}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
 
     def _central_only(self) -> None:

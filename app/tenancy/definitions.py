@@ -55,7 +55,9 @@ class AgencyDef:
     def walk_departments(self) -> Iterator[tuple[DepartmentDef, str | None, int]]:
         """Yield (department, parent code, sort order) depth-first."""
 
-        def walk(items: tuple[DepartmentDef, ...], parent: str | None) -> Iterator[tuple[DepartmentDef, str | None, int]]:
+        def walk(
+            items: tuple[DepartmentDef, ...], parent: str | None
+        ) -> Iterator[tuple[DepartmentDef, str | None, int]]:
             for order, d in enumerate(items):
                 yield d, parent, order
                 yield from walk(d.children, d.code)
@@ -98,7 +100,8 @@ def _departments(items: Any, where: str, problems: list[str], seen: set[str]) ->
             problems.append(f"{here}: mã phòng ban “{code}” bị trùng")
         seen.add(code)
         children = _departments(item.get("children"), f"{where} > {code}", problems, seen)
-        out.append(DepartmentDef(code=code, name=str(name or ""), abbreviation=item.get("abbreviation"), children=children))
+        out.append(DepartmentDef(code=code, name=str(name or ""), abbreviation=item.get("abbreviation"),
+                                 children=children))
     return tuple(out)
 
 

@@ -61,7 +61,8 @@ def departments_of(agency_id: int) -> list[Department]:
 
 
 def positions_of(agency_id: int) -> list[Position]:
-    return list(db.session.scalars(select(Position).where(Position.agency_id == agency_id).order_by(Position.sort_order)))
+    stmt = select(Position).where(Position.agency_id == agency_id).order_by(Position.sort_order)
+    return list(db.session.scalars(stmt))
 
 
 def staff_for_user(user_id: int) -> Staff | None:

@@ -1,0 +1,1 @@
+"""The only package that imports SpiffWorkflow: diagrams, safe expressions, instances, human tasks."""

@@ -184,6 +184,8 @@ def _check_node(expression: str, node: ast.AST) -> None:
         if node.id.startswith("_"):
             raise _reject(expression, f'tên "{node.id}" bắt đầu bằng "_" không được phép')
     elif isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise _reject(expression, "không được dùng truy cập thuộc tính (dấu chấm) hay gọi phương thức")
         if not isinstance(node.func, ast.Name):
             raise _reject(expression, "chỉ được gọi các hàm có sẵn theo tên")
         if node.func.id not in FUNCTIONS:

@@ -1,0 +1,28 @@
+"""Who is asking: the logged-in user as plain values for services (views never pass FAB objects down)."""
+
+from __future__ import annotations
+
+from flask import abort, g
+
+from app.tenancy.queries import AgencyRef, staff_for_user
+from app.workflow.info import ActorRef
+
+
+def current_agency() -> AgencyRef:
+    agency = getattr(g, "agency", None)
+    if agency is None:
+        abort(404)
+    return agency
+
+
+def current_actor() -> ActorRef:
+    """The logged-in official of the current agency; 403 for anyone else."""
+    user = getattr(g, "user", None)
+    if user is None or not user.is_authenticated:
+        abort(403)
+    agency = current_agency()
+    staff = staff_for_user(user.id)
+    if staff is None or staff.agency_id != agency.id or not staff.active:
+        abort(403)
+    roles = frozenset(r.name for r in user.roles)
+    return ActorRef(user_id=user.id, agency_id=agency.id, roles=roles, department_id=staff.department_id)

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: TID251
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 ASSET_SCHEME = "qlvb-asset"
 PACKAGE_SCHEME = "qlvb-static"

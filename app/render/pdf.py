@@ -12,8 +12,8 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
-from weasyprint import CSS, HTML  # noqa: TID251 (this is its home)
-from weasyprint.text.fonts import FontConfiguration  # noqa: TID251
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from app.core.text import nfc, nfc_any
 from app.render.errors import AssetRefusedError, RenderError, TemplateSyntaxError, TemplateUnsafeError

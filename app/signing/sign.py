@@ -48,9 +48,7 @@ class _ImportedPdfBytes(content.ImportedPdfPage):
 
 
 def _stamp_style(appearance_pdf: bytes) -> StaticStampStyle:
-    return StaticStampStyle(
-        background=_ImportedPdfBytes(appearance_pdf), border_width=0, background_opacity=1.0
-    )
+    return StaticStampStyle(background=_ImportedPdfBytes(appearance_pdf), border_width=0, background_opacity=1.0)
 
 
 def _timestamper(ref: TsaRef | None) -> HTTPTimeStamper | None:
@@ -64,9 +62,7 @@ def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise PdfUnreadableError(
-            "Tệp PDF bị hỏng hoặc không đúng định dạng", log=f"PDF read: {exc!r}"
-        ) from None
+        raise PdfUnreadableError("Tệp PDF bị hỏng hoặc không đúng định dạng", log=f"PDF read: {exc!r}") from None
     if writer.prev.encrypted:
         raise PdfUnreadableError("Tệp PDF đã được mã hóa, không thể ký số")
     return writer
@@ -125,16 +121,12 @@ def sign_pdf(
                 pdf_signer().sign_pdf(writer, output=out)
         except PyhankoSigningError as exc:
             if "already" in str(exc).lower() or "filled" in str(exc).lower():
-                raise SignatureFieldConflictError(
-                    "Vị trí chữ ký này đã được ký", details=[field_name]
-                ) from None
+                raise SignatureFieldConflictError("Vị trí chữ ký này đã được ký", details=[field_name]) from None
             raise SigningError("Không ký số được văn bản", log=f"pyHanko: {exc!r}") from None
         except TimestampRequestError as exc:
             raise SignerDeviceError(
                 "Không lấy được dấu thời gian từ máy chủ cấp dấu thời gian", log=f"TSA: {exc!r}"
             ) from None
         except PdfError as exc:
-            raise PdfUnreadableError(
-                "Tệp PDF bị hỏng hoặc không đúng định dạng", log=f"PDF sign: {exc!r}"
-            ) from None
+            raise PdfUnreadableError("Tệp PDF bị hỏng hoặc không đúng định dạng", log=f"PDF sign: {exc!r}") from None
     return out.getvalue()

@@ -112,9 +112,7 @@ def _name_part(cert: x509.Certificate, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _verify_one(
-    embedded: EmbeddedPdfSignature, roots: tuple[x509.Certificate, ...], at: dt.datetime
-) -> SignatureInfo:
+def _verify_one(embedded: EmbeddedPdfSignature, roots: tuple[x509.Certificate, ...], at: dt.datetime) -> SignatureInfo:
     field_name = embedded.field_name
     try:
         context = ValidationContext(trust_roots=list(roots), allow_fetching=False, moment=at)

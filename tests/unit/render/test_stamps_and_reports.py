@@ -45,10 +45,7 @@ def test_seal_covers_left_third_of_signature():
 
 def test_register_report_is_landscape_and_repeats_headers():
     columns = ["Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký"]
-    rows = [
-        [f"{n:02d}/QĐ-UBND", "05/11/2026", "Quyết định về việc khen thưởng", "Trần Thị Hà"]
-        for n in range(1, 80)
-    ]
+    rows = [[f"{n:02d}/QĐ-UBND", "05/11/2026", "Quyết định về việc khen thưởng", "Trần Thị Hà"] for n in range(1, 80)]
     pdf = render_table_report("Sổ đăng ký văn bản đi", columns, rows, subtitle="Năm 2026")
     width, height = _size(pdf)
     assert width > height

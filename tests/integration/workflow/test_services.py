@@ -60,7 +60,7 @@ def test_publish_refuses_invalid_diagram_with_all_problems(org: Any) -> None:
                                               "incoming_confirm"}, known_operations={"documents.start_reply"})
     messages = [p.message_vi for p in info.value.problems]
     assert any('vai trò "boss" không tồn tại' in m for m in messages)
-    assert any('Bước "Phân công xử lý" (id=assign): biểu mẫu "x" không tồn tại' == m for m in messages)
+    assert any(m == 'Bước "Phân công xử lý" (id=assign): biểu mẫu "x" không tồn tại' for m in messages)
 
 
 def test_incoming_route_with_reply_and_send_back(org: Any, publish: Any, operations: Any) -> None:

@@ -4,4 +4,6 @@ from flask_appbuilder.security.sqla import models as fab_models  # noqa: F401
 
 from app.tenancy import models as tenancy_models  # noqa: F401
 
+from app.workflow import models as workflow_models  # noqa: F401
+
 # Domain packages append themselves here as they gain models.

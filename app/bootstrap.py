@@ -5,3 +5,6 @@ from __future__ import annotations
 
 def after_init() -> None:
     """Run each domain's idempotent seeding after agencies are loaded."""
+    from app.documents.doctypes import seed_document_types
+
+    seed_document_types()

@@ -1,0 +1,193 @@
+"""Documents (văn bản đến/đi), their registers (sổ) and attachments (Nghị định 30/2020, Phụ lục VI).
+
+Names of issuing and receiving agencies are copied onto the document as they were on its date:
+agencies get renamed and merged, a document's register line must not change with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core import clock
+from app.extensions import Model
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+DIRECTIONS = ("incoming", "outgoing")
+URGENCIES = ("thuong", "khan", "thuong_khan", "hoa_toc")
+CHANNELS = ("paper", "electronic", "email", "other")
+INCOMING_STATUSES = ("awaiting_registration", "registered", "in_progress", "done")
+OUTGOING_STATUSES = ("draft", "in_review", "approved", "issued", "delivered")
+REGISTER_KINDS = ("incoming", "outgoing", "copy")
+ATTACHMENT_KINDS = ("original", "scan", "rendered", "signed")
+# The register key when an agency numbers all types in one series (numbering_policy "single").
+ALL_TYPES = "*"
+
+
+class DocumentType(Model):
+    """One of the 29 types of Decree 30 (Art 7) or a copy form; loaded from data/document_types.yaml."""
+
+    __tablename__ = "document_type"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Exact case (QyĐ, CTr, TTr, TrS); None for công văn and thư công, which have none.
+    abbreviation: Mapped[str | None] = mapped_column(String(16))
+    layout: Mapped[str] = mapped_column(String(32), nullable=False, default="co_ten_loai")
+    is_copy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Register(Model):
+    """A register (sổ) of one agency, one year, one kind; per type when the agency numbers per type.
+
+    ``next_number`` is the counter numbers are drawn from, under a row lock (see numbering.py).
+    """
+
+    __tablename__ = "register"
+    __table_args__ = (UniqueConstraint("agency_id", "kind", "year", "type_scope", name="uq_register_scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    doc_type_id: Mapped[int | None] = mapped_column(ForeignKey("document_type.id"))
+    # ALL_TYPES or the type code: NULLs are distinct in unique constraints, so the key is never NULL.
+    type_scope: Mapped[str] = mapped_column(String(32), nullable=False, default=ALL_TYPES)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    next_number: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+
+
+document_coordinating_department = Table(
+    "document_coordinating_department",
+    Model.metadata,
+    Column("document_id", ForeignKey("document.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("department.id"), primary_key=True),
+)
+
+
+class Document(Model):
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "register_id", "number", name="uq_document_register_number"),
+        Index("ix_document_listing", "agency_id", "direction", "year", "status", "id"),
+        Index("ix_document_register_order", "register_id", "number"),
+        Index("ix_document_duplicate", "agency_id", "direction", "number_notation", "issue_date"),
+        Index("ix_document_source", "source_document_id"),
+        Index("ix_document_lead_department", "lead_department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    direction: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    # The register year (year of receipt for incoming, of issue for outgoing); None while unnumbered.
+    year: Mapped[int | None] = mapped_column(Integer)
+    register_id: Mapped[int | None] = mapped_column(ForeignKey("register.id"))
+    number: Mapped[int | None] = mapped_column(Integer)  # số đi / số đến (ArrivalNumber for incoming)
+    doc_type_id: Mapped[int | None] = mapped_column(ForeignKey("document_type.id"))
+
+    # What the document itself says (CodeNumber/CodeNotation). Outgoing: built at issue; incoming: typed.
+    notation: Mapped[str | None] = mapped_column(String(60))  # "QĐ-STTTT"
+    number_notation: Mapped[str | None] = mapped_column(String(80))  # "15/QĐ-STTTT"
+    issuer_name: Mapped[str | None] = mapped_column(String(255))  # OrganName, as on the document's date
+    issuer_org_id: Mapped[str | None] = mapped_column(String(32))  # OrganId (mã định danh) or agency code
+    issue_date: Mapped[dt.date | None] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    body: Mapped[str | None] = mapped_column(Text)
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    signer_position: Mapped[str | None] = mapped_column(String(120))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    copies: Mapped[int | None] = mapped_column(Integer)
+    urgency: Mapped[str] = mapped_column(String(16), nullable=False, default="thuong")
+    confidentiality: Mapped[str] = mapped_column(String(16), nullable=False, default="thuong")
+    recipients: Mapped[str | None] = mapped_column(Text)  # ToPlaces, free text
+    recipient_agency_codes: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    drafting_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    # Incoming only.
+    arrival_date: Mapped[dt.date | None] = mapped_column(Date)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # true receipt time
+    registered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # when typed in
+    back_entered: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+
+    source_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Worst verification verdict over the document's signed files (valid, untrusted, modified, expired…).
+    signature_status: Mapped[str | None] = mapped_column(String(16))
+    signature_label: Mapped[str | None] = mapped_column(String(255))
+    signature_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # fold() of every field and of the text extracted from the PDFs: diacritic-free search.
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    doc_type: Mapped[DocumentType | None] = relationship()
+    register: Mapped[Register | None] = relationship()
+    coordinating_departments: Mapped[list[Any]] = relationship(
+        "Department", secondary=document_coordinating_department, order_by="Department.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="document", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class Attachment(Model):
+    """A file of a document. The bytes live in storage (content-addressed by sha256), never in the DB."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        Index("ix_attachment_document", "document_id", "kind"),
+        Index("ix_attachment_storage_key", "storage_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="original")
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    text_content: Mapped[str | None] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    verification_status: Mapped[str | None] = mapped_column(String(16))
+    verification_label: Mapped[str | None] = mapped_column(String(255))
+    verification_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    document: Mapped[Document] = relationship(back_populates="attachments")

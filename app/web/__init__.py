@@ -8,8 +8,9 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, errors, home
+    from . import context, errors, home, inbox
 
     errors.install(app)
     context.install(app)
     home.register(appbuilder)
+    inbox.register(appbuilder)

@@ -1,0 +1,49 @@
+"""Dynamic choices for generated forms: the org structure and registers of the current agency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from app.tenancy import roles as R
+from app.tenancy.queries import departments_of, list_agencies, staff_of
+
+# Other packages add sources here (e.g. documents adds "document_types") without this module importing them.
+EXTRA_SOURCES: dict[str, Callable[[int], list[tuple[str, str]]]] = {}
+
+
+class AgencyChoices:
+    """A ChoiceProvider bound to one agency."""
+
+    def __init__(self, agency_id: int, agency_code: str | None = None):
+        self.agency_id = agency_id
+        self.agency_code = agency_code
+
+    def choices_for(self, source: str, field: Any, context: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if source == "departments":
+            return [(str(d.id), d.name) for d in departments_of(self.agency_id)]
+        if source in ("staff", "leaders"):
+            department_id = None
+            filter_field = getattr(field, "filter_department_field", None)
+            if filter_field and context.get(filter_field) not in (None, ""):
+                try:
+                    department_id = int(context[filter_field])
+                except (TypeError, ValueError):
+                    department_id = None
+            role = R.LEADER if source == "leaders" else None
+            people = staff_of(self.agency_id, department_id=department_id, role=role)
+            return [(str(s.user_id), _person_label(s)) for s in people]
+        if source == "agencies":
+            return [(a.code, a.name) for a in list_agencies() if a.code != self.agency_code]
+        if source in EXTRA_SOURCES:
+            return EXTRA_SOURCES[source](self.agency_id)
+        return []
+
+
+def _person_label(staff: Any) -> str:
+    parts = [staff.full_name]
+    if staff.position is not None:
+        parts.append(staff.position.name)
+    if staff.department is not None:
+        parts.append(staff.department.name)
+    return " — ".join(parts)

@@ -1,0 +1,190 @@
+"""Staff inbox: to do, in progress, overdue, done; a task page that renders its form and completes it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from markupsafe import Markup
+from werkzeug.datastructures import CombinedMultiDict
+
+from app.admin.permissions import register_common_grants
+from app.core.errors import ConflictError, NotFoundError, ValidationError
+from app.extensions import db
+from app.forms import build_form, load_form, render_form, render_readonly, uploaded_files, validate_submission
+from app.tenancy.queries import staff_for_user
+from app.workflow import progress
+from app.workflow import queries as wfq
+from app.workflow import services as wf
+
+from . import subjects
+from .auth import current_actor
+from .choices import AgencyChoices
+from .tasks import complete
+
+log = logging.getLogger("qlvb.inbox")
+
+TABS = [("todo", "Cần xử lý"), ("in_progress", "Đang xử lý"), ("overdue", "Quá hạn"), ("done", "Đã xử lý")]
+PAGE_SIZE = 30
+EVENT_LABELS = {
+    "started": "Khởi tạo quy trình",
+    "completed": "Hoàn thành bước",
+    "claimed": "Nhận xử lý",
+    "returned": "Trả lại",
+    "operation": "Hệ thống thực hiện",
+    "cancelled": "Hủy quy trình",
+    "timer": "Đến hạn",
+}
+
+
+def _forms_dir() -> Path:
+    return Path(current_app.config["QLVB_FORMS_DIR"])
+
+
+def _people(ids: set[int]) -> dict[int, str]:
+    out = {}
+    for uid in ids:
+        staff = staff_for_user(uid)
+        if staff is not None:
+            out[uid] = staff.full_name
+    return out
+
+
+def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
+    """Timeline rows with actor names and read-only renderings of the submitted forms."""
+    events = wfq.instance_timeline(instance_id)
+    names = _people({e.actor_id for e in events if e.actor_id})
+    rows = []
+    for e in events:
+        rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"), "kind": EVENT_LABELS.get(e.kind, e.kind),
+                     "task": e.task_name, "comment": e.comment})
+    done = []
+    choices = AgencyChoices(agency_id)
+    for t in progress.tasks_of_instance(instance_id):
+        if t.state == "done" and t.form_key and t.form_data:
+            try:
+                defn = load_form(t.form_key, _forms_dir())
+                done.append((t, Markup(render_readonly(defn, t.form_data, choices=choices))))
+            except NotFoundError:
+                continue
+    return {"timeline": rows, "done_forms": done, "people": names}
+
+
+class InboxView(BaseView):
+    route_base = "/inbox"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        actor = current_actor()
+        tab = request.args.get("tab", "todo")
+        if tab not in dict(TABS):
+            tab = "todo"
+        page = max(int(request.args.get("page", 1) or 1), 1)
+        counts = {key: wfq.count_inbox(actor, key) for key, _ in TABS}
+        tasks = wfq.inbox(actor, tab, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        about = subjects.describe(actor.agency_id, [(t.subject_type, t.subject_id) for t in tasks])
+        return self.render_template("inbox/index.html", tabs=TABS, tab=tab, counts=counts, tasks=tasks, about=about,
+                                    page=page, page_size=PAGE_SIZE, labels=subjects.PROCESS_LABELS)
+
+
+class TaskView(BaseView):
+    route_base = "/tasks"
+    default_view = "show"
+
+    def _load(self, task_id: int) -> Any:
+        actor = current_actor()
+        try:
+            task = wfq.get_task(task_id)
+        except NotFoundError:
+            abort(404)
+        if task.agency_id != actor.agency_id:
+            abort(404)
+        return actor, task
+
+    @expose("/<int:task_id>", methods=["GET", "POST"])
+    @has_access
+    def show(self, task_id: int) -> Any:
+        actor, task = self._load(task_id)
+        may_act = task.state == "open" and wf.can_act(task, actor)
+        involved = may_act or task.completed_by_id == actor.user_id or task.claimed_by_id == actor.user_id
+        if not involved:
+            abort(404)
+        defn = load_form(task.form_key, _forms_dir()) if task.form_key else None
+        choices = AgencyChoices(actor.agency_id)
+        instance = wfq.get_instance(task.instance_id)
+        context = dict(task.form_data or {})
+        form_html = readonly_html = None
+        if defn is not None and may_act:
+            formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
+            form = build_form(defn, choices=choices, formdata=formdata, context=self._context(task))
+            if request.method == "POST":
+                try:
+                    data = validate_submission(defn, form)
+                    complete(task, actor, data, uploaded_files(defn, form).get("files", []),
+                             request.form.get("comment") or data.get("comment"))
+                    db.session.commit()
+                except ConflictError as exc:
+                    db.session.rollback()
+                    flash(exc.message, "warning")
+                    return redirect(url_for("InboxView.index"))
+                except ValidationError as exc:
+                    db.session.rollback()
+                    flash(exc.message, "danger")
+                else:
+                    log.info("task %s (%s) completed by user %s", task.id, task.bpmn_id, actor.user_id)
+                    flash(f"Đã hoàn thành: {task.name}.", "success")
+                    return redirect(url_for("InboxView.index"))
+            form_html = Markup(render_form(defn, form, action=url_for("TaskView.show", task_id=task.id),
+                                           submit_label="Hoàn thành"))
+        elif defn is not None and task.form_data:
+            readonly_html = Markup(render_readonly(defn, task.form_data, choices=choices, context=context))
+        about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])[
+            (task.subject_type, task.subject_id)]
+        tl = timeline_context(task.instance_id, actor.agency_id)
+        return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
+                                    about=about, instance=instance, may_act=may_act, can_claim=self._can_claim(task, actor),
+                                    labels=subjects.PROCESS_LABELS, **tl)
+
+    @expose("/<int:task_id>/claim", methods=["POST"])
+    @has_access
+    def claim(self, task_id: int) -> Any:
+        actor, task = self._load(task_id)
+        try:
+            wf.claim_task(task.id, actor)
+            db.session.commit()
+            flash(f"Bạn đã nhận xử lý: {task.name}.", "success")
+        except ConflictError as exc:
+            db.session.rollback()
+            flash(exc.message, "warning")
+        return redirect(url_for("TaskView.show", task_id=task.id))
+
+    @staticmethod
+    def _can_claim(task: Any, actor: Any) -> bool:
+        return task.state == "open" and task.claimed_by_id is None and task.candidate_user_id is None and \
+            wf.can_act(task, actor)
+
+    @staticmethod
+    def _context(task: Any) -> dict[str, Any]:
+        """Data earlier steps chose (e.g. the lead department) so choices can be filtered by it."""
+        ctx: dict[str, Any] = {}
+        if task.candidate_department_id is not None:
+            ctx["lead_department_id"] = task.candidate_department_id
+        ctx.update(task.form_data or {})
+        return ctx
+
+
+register_common_grants("InboxView", ("can_index",))
+register_common_grants("TaskView", ("can_show", "can_claim"))
+register_common_grants("Hộp công việc", ("menu_access",))
+register_common_grants("Văn bản", ("menu_access",))
+
+
+def register(appbuilder: Any) -> None:
+    appbuilder.add_view(InboxView, "Hộp công việc", href="/inbox/", category="Văn bản", icon="fa-inbox",
+                        category_icon="fa-file-text")
+    appbuilder.add_view_no_menu(TaskView)

@@ -1,0 +1,40 @@
+"""What a task is about: each domain describes its own subjects (documents, assigned work, opinions…)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    title: str
+    number: str | None = None
+    urgency: str | None = None
+    link: str | None = None
+    kind_label: str | None = None
+
+
+# subject_type -> fn(agency_id, ids) -> {id: SubjectInfo}; registered by the pages of each domain.
+DESCRIBERS: dict[str, Callable[[int, list[int]], dict[int, SubjectInfo]]] = {}
+
+PROCESS_LABELS = {
+    "incoming": "Văn bản đến",
+    "outgoing": "Văn bản đi",
+    "task_assignment": "Giao việc",
+    "opinion_request": "Xin ý kiến",
+}
+
+
+def describe(agency_id: int, pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], SubjectInfo]:
+    by_type: dict[str, list[int]] = {}
+    for subject_type, subject_id in pairs:
+        by_type.setdefault(subject_type, []).append(subject_id)
+    out: dict[tuple[str, int], SubjectInfo] = {}
+    for subject_type, ids in by_type.items():
+        fn = DESCRIBERS.get(subject_type)
+        found = fn(agency_id, ids) if fn else {}
+        for i in ids:
+            out[(subject_type, i)] = found.get(i) or SubjectInfo(
+                title=f"{PROCESS_LABELS.get(subject_type, subject_type)} #{i}")
+    return out

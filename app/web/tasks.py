@@ -1,0 +1,26 @@
+"""Completing a human task: which service completes it depends on what the task is about.
+
+Documents register their own completer (it may number a document before completing the step); any
+other subject completes through the workflow service directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from app.workflow import services as wf
+from app.workflow.info import ActorRef, HumanTaskInfo
+
+Completer = Callable[[HumanTaskInfo, ActorRef, Mapping[str, Any], list[Any], str | None], None]
+
+COMPLETERS: dict[str, Completer] = {}
+
+
+def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
+             comment: str | None) -> None:
+    completer = COMPLETERS.get(task.subject_type)
+    if completer is not None:
+        completer(task, actor, data, files, comment)
+    else:
+        wf.complete_task(task.id, actor, data, comment=comment)

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.admin.permissions import register_common_grants
@@ -59,15 +58,15 @@ def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
     names = _people({e.actor_id for e in events if e.actor_id})
     rows = []
     for e in events:
-        rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"), "kind": EVENT_LABELS.get(e.kind, e.kind),
-                     "task": e.task_name, "comment": e.comment})
+        rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"),
+                     "kind": EVENT_LABELS.get(e.kind, e.kind), "task": e.task_name, "comment": e.comment})
     done = []
     choices = AgencyChoices(agency_id)
     for t in progress.tasks_of_instance(instance_id):
         if t.state == "done" and t.form_key and t.form_data:
             try:
                 defn = load_form(t.form_key, _forms_dir())
-                done.append((t, Markup(render_readonly(defn, t.form_data, choices=choices))))
+                done.append((t, render_readonly(defn, t.form_data, choices=choices)))
             except NotFoundError:
                 continue
     return {"timeline": rows, "done_forms": done, "people": names}
@@ -139,16 +138,16 @@ class TaskView(BaseView):
                     log.info("task %s (%s) completed by user %s", task.id, task.bpmn_id, actor.user_id)
                     flash(f"Đã hoàn thành: {task.name}.", "success")
                     return redirect(url_for("InboxView.index"))
-            form_html = Markup(render_form(defn, form, action=url_for("TaskView.show", task_id=task.id),
-                                           submit_label="Hoàn thành"))
+            form_html = render_form(defn, form, action=url_for("TaskView.show", task_id=task.id),
+                                    submit_label="Hoàn thành")
         elif defn is not None and task.form_data:
-            readonly_html = Markup(render_readonly(defn, task.form_data, choices=choices, context=context))
+            readonly_html = render_readonly(defn, task.form_data, choices=choices, context=context)
         about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])[
             (task.subject_type, task.subject_id)]
         tl = timeline_context(task.instance_id, actor.agency_id)
         return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
-                                    about=about, instance=instance, may_act=may_act, can_claim=self._can_claim(task, actor),
-                                    labels=subjects.PROCESS_LABELS, **tl)
+                                    about=about, instance=instance, may_act=may_act,
+                                    can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS, **tl)
 
     @expose("/<int:task_id>/claim", methods=["POST"])
     @has_access

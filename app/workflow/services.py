@@ -471,7 +471,8 @@ def complete_task(
         # One flush per step instead of an autoflush before every query: fewer round trips.
         with db.session.no_autoflush:
             return _complete_task(human_task_id, actor, form_data, comment)
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
+        # SQLite has no row lock: a racing completion may hit the inbox's unique key before the revision check.
         raise ConflictError(_CONFLICT) from None
 
 

@@ -118,7 +118,7 @@ def test_stale_completion_gets_a_clear_message(office, logged_in, make_account):
         t.start()
     for t in threads:
         t.join()
-    assert all(r.status_code == 302 for r in results.values())
+    assert all(r.status_code == 302 for r in results.values()), {k: (r.status_code, r.get_data(as_text=True)[-800:]) for k, r in results.items()}
     follow = [client.get("/inbox/").get_data(as_text=True) for client in (a, b)]
     messages = [f for f in follow if "đã được xử lý bởi người khác" in f]
     assert len(messages) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 
 import holidays
@@ -37,5 +38,14 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, END_OF_DAY, tzinfo=clock.VN_TZ).astimezone(dt.UTC)
 
 
+# The app installs the full calendar (agency days off, make-up Saturdays) at start; this adapter may not import it.
+_calendar: Callable[[dt.date, int], dt.date] = add_working_days
+
+
+def set_workday_calendar(fn: Callable[[dt.date, int], dt.date] | None) -> None:
+    global _calendar
+    _calendar = fn or add_working_days
+
+
 def due_in_working_days(days: int, *, start: dt.date | None = None) -> dt.datetime:
-    return end_of_day(add_working_days(start or clock.today(), days))
+    return end_of_day(_calendar(start or clock.today(), days))

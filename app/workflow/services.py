@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.core import clock
+from app.core import clock, signals
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, RefusedError, ValidationError
 from app.extensions import db
 from app.workflow.engine import ReadyTaskInfo, WorkflowRun, WorkflowState, restore_run, start_run
@@ -358,6 +358,7 @@ def _sync_inbox(instance: ProcessInstance, run: WorkflowRun, open_rows: list[Hum
     db.session.flush()
     for row in fresh:
         _event(instance.id, "opened", task=row)
+        signals.task_opened.send("workflow", task=task_info(row))
     return [row.id for row in kept + fresh]
 
 
@@ -502,6 +503,7 @@ def _complete_task(
     kind = "returned" if isinstance(decision, str) and decision in _RETURN_DECISIONS else "completed"
     _event(instance.id, kind, actor_id=actor.user_id, task=task, comment=comment,
            data={"decision": decision} if decision is not None else None)
+    signals.task_completed.send("workflow", task=task_info(task))
     return _finish_step(instance, run, stored, open_rows, actor.user_id)
 
 

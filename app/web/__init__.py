@@ -8,9 +8,10 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, errors, home, inbox
+    from . import context, errors, home, inbox, progress
 
     errors.install(app)
     context.install(app)
     home.register(appbuilder)
     inbox.register(appbuilder)
+    progress.register(appbuilder)

@@ -9,6 +9,9 @@ from flask_appbuilder import IndexView, expose
 
 from app.tenancy import roles as R
 from app.tenancy.queries import staff_for_user
+from app.workflow.queries import count_inbox
+
+from .auth import current_actor
 
 # What each role sees first: (title, description, link). Links point at pages that exist.
 ROLE_TILES: dict[str, list[tuple[str, str, str]]] = {
@@ -35,8 +38,13 @@ class HomeIndexView(IndexView):
         staff = staff_for_user(user.id) if user else None
         role_codes = sorted({r.name for r in user.roles}) if user else []
         tiles = [t for code in role_codes for t in ROLE_TILES.get(code, [])]
+        counts = None
+        agency = getattr(g, "agency", None)
+        if staff is not None and agency is not None and staff.agency_id == agency.id and not agency.is_central:
+            actor = current_actor()
+            counts = {key: count_inbox(actor, key) for key in ("todo", "in_progress", "overdue")}
         return self.render_template(self.index_template, staff=staff, role_codes=role_codes, tiles=tiles,
-                                    appbuilder=self.appbuilder)
+                                    counts=counts, appbuilder=self.appbuilder)
 
 
 def register(appbuilder: Any) -> None:

@@ -123,3 +123,21 @@ def test_stale_completion_gets_a_clear_message(office, logged_in, make_account):
     messages = [f for f in follow if "đã được xử lý bởi người khác" in f]
     assert len(messages) == 1
     assert len([t for t in wfq.open_tasks(office[5].id) if t.bpmn_id == "confirm"]) == 1
+
+
+def test_leader_sees_late_steps_on_the_progress_view_and_specialists_cannot(office, logged_in, make_account):
+    import datetime as dt
+
+    from app.workflow.models import HumanTask
+
+    agency, _, leader, *_ = office
+    task = wfq.open_tasks(office[5].id)[0]
+    row = db.session.get(HumanTask, task.id)
+    row.due_at = dt.datetime(2020, 1, 2, tzinfo=dt.UTC)
+    db.session.commit()
+    page = logged_in(leader).get("/progress/").get_data(as_text=True)
+    assert "Tiến độ xử lý" in page and "Phân công xử lý" in page and "ngày" in page
+    home = logged_in(leader).get("/").get_data(as_text=True)
+    assert "Quá hạn" in home
+    specialist = make_account(agency.code, ["specialist"])
+    assert logged_in(specialist).get("/progress/").status_code in (302, 403)

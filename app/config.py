@@ -70,6 +70,10 @@ def build_config() -> dict[str, object]:
         "MAX_CONTENT_LENGTH": _int("QLVB_MAX_UPLOAD_MB", 50) * 1024 * 1024 + 1024 * 1024,
         "QLVB_DEFAULT_LOCALE": os.environ.get("QLVB_DEFAULT_LOCALE", "vi"),
         "QLVB_CELERY_BROKER_URL": os.environ.get("QLVB_CELERY_BROKER_URL", ""),
+        "QLVB_CELERY_QUEUE": os.environ.get("QLVB_CELERY_QUEUE", "qlvb"),
+        # Without a broker, a thread of the web process runs the periodic jobs (see app/jobs/embedded.py).
+        "QLVB_EMBEDDED_JOBS": _bool("QLVB_EMBEDDED_JOBS", True),
+        "QLVB_JOB_INTERVAL": _int("QLVB_JOB_INTERVAL", 60),
         "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),

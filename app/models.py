@@ -9,3 +9,7 @@ from app.workflow import models as workflow_models  # noqa: F401
 # Domain packages append themselves here as they gain models.
 
 from app.documents import models as documents_models  # noqa: F401
+from app.deadlines import models as deadlines_models  # noqa: F401,E402
+from app.notifications import models as notifications_models  # noqa: F401,E402
+from app.calendar import models as calendar_models  # noqa: F401,E402
+from app.exchange import models as exchange_models  # noqa: F401,E402

@@ -15,3 +15,8 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     home.register(appbuilder)
     inbox.register(appbuilder)
     progress.register(appbuilder)
+    from . import calendar, exchange, notifications
+
+    notifications.install(app, appbuilder)
+    calendar.register(appbuilder)
+    exchange.register(appbuilder)

@@ -1,0 +1,1 @@
+"""Weekly work calendars (lịch công tác) of the agency leadership and of each department."""

@@ -1,0 +1,1 @@
+"""Working days: weekends, Vietnamese public holidays (Tết included) and days off agencies add as data."""

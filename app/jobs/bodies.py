@@ -1,0 +1,52 @@
+"""What each job does: one service call, then one commit (per e-mail for delivery). Needs an app context."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from app.extensions import db
+
+log = logging.getLogger("qlvb.jobs")
+
+
+def _committed(fn: Callable[[], int]) -> int:
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def fire_due_timers() -> int:
+    """Let BPMN timers that came due move their instances on."""
+    from app.workflow.services import fire_due_timers as fire
+
+    return _committed(fire)
+
+
+def send_due_reminders() -> int:
+    from app.notifications.reminders import send_due_reminders as remind
+
+    return _committed(remind)
+
+
+def deliver_email(outbox_id: int | None = None) -> int:
+    """Send one queued message, or every due one; each is committed as soon as SMTP accepted it."""
+    from app.notifications.mail import deliver_one, due_email_ids
+
+    ids = [outbox_id] if outbox_id is not None else due_email_ids()
+    sent = 0
+    for one in ids:
+        sent += _committed(lambda one=one: int(deliver_one(one) == "sent"))
+    return sent
+
+
+# name -> body, as Celery knows them and as the embedded scheduler runs them (in this order).
+PERIODIC: dict[str, Callable[[], int]] = {
+    "workflow.fire_due_timers": fire_due_timers,
+    "notifications.send_due_reminders": send_due_reminders,
+    "notifications.deliver_email": deliver_email,
+}

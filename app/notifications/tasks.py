@@ -1,0 +1,86 @@
+"""Who a workflow task concerns, what it is about, and how its deadline reads (shared by events and reminders)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core import clock
+from app.documents.models import Document
+from app.extensions import db
+from app.tenancy.models import Staff
+
+URGENT = frozenset({"khan", "thuong_khan", "hoa_toc"})
+DOCUMENT_SUBJECTS = frozenset({"incoming", "outgoing"})
+SUBJECT_LABELS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi"}
+
+
+
+def _user_and_role() -> tuple[Any, Any]:
+    """The security models behind Staff.user, without importing Flask-AppBuilder into the domain."""
+    user = Staff.user.property.mapper.class_
+    return user, user.roles.property.mapper.class_
+
+
+@dataclass(frozen=True)
+class TaskSubjectRef:
+    line: str  # "Văn bản đến số 12/UBND-VP: Về việc …"
+    urgency: str | None
+
+
+def task_link(task_id: int) -> str:
+    return f"/tasks/{task_id}"
+
+
+def recipients(agency_id: int, *, candidate_user_id: int | None, candidate_role: str | None,
+               candidate_department_id: int | None, claimed_by_id: int | None = None) -> list[int]:
+    """The named person, else whoever claimed it, else every active holder of the lane role (in its department)."""
+    if candidate_user_id is not None:
+        return [candidate_user_id]
+    if claimed_by_id is not None:
+        return [claimed_by_id]
+    if not candidate_role:
+        return []
+    _User, _Role = _user_and_role()
+    query = (
+        select(Staff.user_id)
+        .join(_User, _User.id == Staff.user_id)
+        .join(_User.roles)
+        .where(Staff.agency_id == agency_id, Staff.active.is_(True), _Role.name == candidate_role)
+    )
+    if candidate_department_id is not None:
+        query = query.where(Staff.department_id == candidate_department_id)
+    return sorted(set(db.session.scalars(query)))
+
+
+def describe_subject(subject_type: str, subject_id: int, agency_id: int,
+                     data: dict[str, object] | None = None) -> TaskSubjectRef:
+    """A one-line description and the urgency: from the document, else an ``urgency`` field in ``data``."""
+    urgency = (data or {}).get("urgency")
+    label = SUBJECT_LABELS.get(subject_type)
+    if subject_type in DOCUMENT_SUBJECTS:
+        row = db.session.execute(
+            select(Document.number_notation, Document.summary, Document.urgency)
+            .where(Document.id == subject_id, Document.agency_id == agency_id)
+        ).one_or_none()
+        if row is not None:
+            number = f" số {row.number_notation}" if row.number_notation else ""
+            summary = f": {row.summary}" if row.summary else ""
+            return TaskSubjectRef(f"{label}{number}{summary}", row.urgency)
+    return TaskSubjectRef(f"{label or 'Hồ sơ'} #{subject_id}", urgency if isinstance(urgency, str) else None)
+
+
+def deadline_text(due_at: dt.datetime | None) -> str:
+    if due_at is None:
+        return ""
+    local = due_at.astimezone(clock.VN_TZ)
+    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+
+
+def staff_name(user_id: int | None) -> str:
+    if user_id is None:
+        return "Hệ thống"
+    return db.session.scalar(select(Staff.full_name).where(Staff.user_id == user_id)) or "Một cán bộ"

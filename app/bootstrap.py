@@ -6,5 +6,7 @@ from __future__ import annotations
 def after_init() -> None:
     """Run each domain's idempotent seeding after agencies are loaded."""
     from app.documents.doctypes import seed_document_types
+    from app.documents.workflow_ops import register_operations
 
     seed_document_types()
+    register_operations()

@@ -189,5 +189,7 @@ class Attachment(Model):
     verification_label: Mapped[str | None] = mapped_column(String(255))
     verification_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Rendered PDFs: where the signer's image goes, [page, x1, y1, x2, y2] in pt (from app.render).
+    signature_box: Mapped[list[float] | None] = mapped_column(JsonType)
 
     document: Mapped[Document] = relationship(back_populates="attachments")

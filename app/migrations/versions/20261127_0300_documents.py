@@ -123,6 +123,7 @@ def upgrade():
     sa.Column('verification_label', sa.String(length=255), nullable=True),
     sa.Column('verification_detail', JSON, nullable=True),
     sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('signature_box', JSON, nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')

@@ -254,7 +254,9 @@ def test_defaults_and_prefilled_data(forms_dir: Path, provider) -> None:
     register = load_form("incoming_register", forms_dir)
     form = build_form(register, choices=provider, csrf=False, data={"summary": "Đã có"})
     assert (form.urgency.data, form.summary.data) == ("thuong", "Đã có")
-    assert cleaned_data(register, form) == {"summary": "Đã có", "urgency": "thuong", "note": None}
+    cleaned = cleaned_data(register, form)
+    assert (cleaned["summary"], cleaned["urgency"], cleaned["confidentiality"], cleaned["note"]) == (
+        "Đã có", "thuong", "thuong", None)
 
 
 def test_readonly_field_ignores_what_the_browser_sent(provider) -> None:

@@ -1,0 +1,238 @@
+"""Read-only access to documents, with the agency and need-to-know checks views rely on.
+
+Who sees a document of their agency: clerks and leaders (they register and direct everything); the
+person who created it; members of its lead or coordinating department; anyone who has, or had, a
+workflow task on it. Other agencies never see it (NotFoundError, so ids reveal nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import NotFoundError, ValidationError
+from app.extensions import db
+from app.render import render_table_report
+from app.workflow.info import ActorRef
+from app.workflow.models import HumanTask
+
+from .info import AttachmentInfo, DocumentInfo, attachment_info, document_info
+from .models import Attachment, Document, document_coordinating_department
+from .numbering import format_number
+from .storage import Storage, default_storage
+
+SEE_ALL_ROLES = frozenset({"clerk", "leader"})
+MAX_PAGE = 200
+URGENCY_LABELS = {"thuong": "Thường", "khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
+STATUS_LABELS = {
+    "awaiting_registration": "Chờ vào sổ", "registered": "Đã vào sổ", "in_progress": "Đang xử lý",
+    "done": "Đã xử lý xong", "draft": "Dự thảo", "in_review": "Đang trình duyệt", "approved": "Đã phê duyệt",
+    "issued": "Đã ban hành", "delivered": "Đã gửi",
+}
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    items: tuple[DocumentInfo, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+def _involved_clause(actor: ActorRef) -> Any:
+    """SQL: the actor has or had a task on the document, or it belongs to their department."""
+    task = exists().where(
+        HumanTask.subject_type == Document.direction,
+        HumanTask.subject_id == Document.id,
+        HumanTask.agency_id == actor.agency_id,
+        or_(
+            HumanTask.candidate_user_id == actor.user_id,
+            HumanTask.claimed_by_id == actor.user_id,
+            HumanTask.completed_by_id == actor.user_id,
+            and_(
+                HumanTask.state == "open",
+                HumanTask.candidate_user_id.is_(None),
+                HumanTask.candidate_role.in_(sorted(actor.roles) or [""]),
+                or_(HumanTask.candidate_department_id.is_(None),
+                    HumanTask.candidate_department_id == actor.department_id),
+            ),
+        ),
+    )
+    clauses = [Document.created_by_id == actor.user_id, task]
+    if actor.department_id is not None:
+        clauses.append(Document.lead_department_id == actor.department_id)
+        clauses.append(exists().where(
+            document_coordinating_department.c.document_id == Document.id,
+            document_coordinating_department.c.department_id == actor.department_id,
+        ))
+    return or_(*clauses)
+
+
+def _visible(stmt: Any, agency_id: int, actor: ActorRef) -> Any:
+    stmt = stmt.where(Document.agency_id == agency_id)
+    if actor.agency_id != agency_id:
+        return stmt.where(False)
+    if SEE_ALL_ROLES & actor.roles:
+        return stmt
+    return stmt.where(_involved_clause(actor))
+
+
+def _instance_id(doc: Document) -> int | None:
+    from app.workflow.queries import instances_for_subject
+
+    instances = instances_for_subject(doc.direction, doc.id, agency_id=doc.agency_id)
+    return instances[-1].id if instances else None
+
+
+def get_document(agency_id: int, document_id: int, actor: ActorRef) -> DocumentInfo:
+    """The document with its files, if ``actor`` may see it; otherwise NotFoundError."""
+    stmt = _visible(select(Document).where(Document.id == document_id), agency_id, actor)
+    doc = db.session.scalar(stmt.options(selectinload(Document.attachments),
+                                         selectinload(Document.coordinating_departments)))
+    if doc is None:
+        raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
+    return document_info(doc, instance_id=_instance_id(doc))
+
+
+def list_documents(
+    agency_id: int,
+    *,
+    direction: str,
+    actor: ActorRef,
+    year: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> DocumentPage:
+    """Newest first (by register number within the year, then creation), what ``actor`` may see."""
+    if direction not in ("incoming", "outgoing"):
+        raise ValidationError("Loại sổ không hợp lệ", field_errors={"direction": ["Giá trị không hợp lệ"]})
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    base = _visible(select(Document).where(Document.direction == direction), agency_id, actor)
+    if year is not None:
+        base = base.where(Document.year == year)
+    if status is not None:
+        base = base.where(Document.status == status)
+    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    rows = db.session.scalars(
+        base.options(selectinload(Document.doc_type), selectinload(Document.coordinating_departments))
+        .order_by(Document.id.desc()).limit(limit).offset(offset)
+    ).all()
+    items = tuple(document_info(r, with_attachments=False) for r in rows)
+    return DocumentPage(items=items, total=int(total), limit=limit, offset=offset)
+
+
+def attachment_bytes(agency_id: int, attachment_id: int, actor: ActorRef,
+                     *, storage: Storage | None = None) -> tuple[AttachmentInfo, bytes]:
+    """A file of a document the actor may see, with its description (for download)."""
+    row = db.session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFoundError("Không tìm thấy tệp đính kèm")
+    get_document(agency_id, row.document_id, actor)  # same visibility as the document
+    return attachment_info(row), (storage or default_storage()).get(row.storage_key)
+
+
+# -- printed registers (Phụ lục IV) ------------------------------------------------------------
+INCOMING_COLUMNS = ["Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu văn bản", "Ngày tháng văn bản",
+                    "Tên loại và trích yếu nội dung", "Đơn vị hoặc người nhận", "Ngày chuyển", "Ký nhận", "Ghi chú"]
+OUTGOING_COLUMNS = ["Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký",
+                    "Nơi nhận văn bản", "Đơn vị, người nhận bản lưu", "Số lượng bản", "Ngày chuyển", "Ký nhận",
+                    "Ghi chú"]
+FOLLOWUP_COLUMNS = ["Số đến", "Tên loại, số, ký hiệu, ngày tháng, cơ quan ban hành", "Đơn vị hoặc người nhận",
+                    "Thời hạn giải quyết", "Tiến độ giải quyết", "Số, ký hiệu văn bản trả lời", "Ghi chú"]
+REGISTER_TITLES = {
+    "incoming": "Sổ đăng ký văn bản đến",
+    "outgoing": "Sổ đăng ký văn bản đi",
+    "incoming_followup": "Sổ theo dõi giải quyết văn bản đến",
+}
+
+
+def _d(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        from app.core.clock import VN_TZ
+
+        value = value.astimezone(VN_TZ).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def _type_and_summary(doc: Document) -> str:
+    name = doc.doc_type.name if doc.doc_type else ""
+    return f"{name}: {doc.summary}" if name else doc.summary
+
+
+def register_rows(agency_id: int, year: int, kind: str) -> list[list[str]]:
+    """The lines of a register, in number order, as the printed book shows them."""
+    if kind not in REGISTER_TITLES:
+        raise ValidationError("Loại sổ không hợp lệ", field_errors={"kind": ["Giá trị không hợp lệ"]})
+    direction = "outgoing" if kind == "outgoing" else "incoming"
+    docs = db.session.scalars(
+        select(Document)
+        .where(Document.agency_id == agency_id, Document.direction == direction, Document.year == year,
+               Document.number.is_not(None))
+        .options(selectinload(Document.doc_type), selectinload(Document.coordinating_departments))
+        .order_by(Document.register_id, Document.number)
+    ).all()
+    departments = _department_names(agency_id)
+    replies = _replies(agency_id, [d.id for d in docs]) if kind == "incoming_followup" else {}
+    rows: list[list[str]] = []
+    for doc in docs:
+        receiver = departments.get(doc.lead_department_id or 0, "")
+        if kind == "incoming":
+            note = "; ".join(filter(None, [
+                f"Nhập bù (vào sổ ngày {_d(doc.registered_at)})" if doc.back_entered else "", doc.note or "",
+            ]))
+            rows.append([_d(doc.received_at or doc.arrival_date), format_number(doc.number or 0),
+                         doc.issuer_name or "", doc.number_notation or "", _d(doc.issue_date),
+                         _type_and_summary(doc), receiver, "", "", note])
+        elif kind == "outgoing":
+            unit = departments.get(doc.drafting_department_id or 0, "")
+            rows.append([doc.number_notation or "", _d(doc.issue_date), _type_and_summary(doc),
+                         doc.signer_name or "", (doc.recipients or "").replace("\n", "; "), unit,
+                         str(doc.copies or ""), _d(doc.issued_at), "", doc.note or ""])
+        else:
+            described = ", ".join(filter(None, [doc.doc_type.name if doc.doc_type else "", doc.number_notation,
+                                                _d(doc.issue_date), doc.issuer_name]))
+            rows.append([format_number(doc.number or 0), described, receiver, _d(doc.due_date),
+                         STATUS_LABELS.get(doc.status, doc.status), replies.get(doc.id, ""), doc.note or ""])
+    return rows
+
+
+def _department_names(agency_id: int) -> dict[int, str]:
+    from app.tenancy.models import Department
+
+    rows = db.session.execute(select(Department.id, Department.name).where(Department.agency_id == agency_id))
+    return {row.id: row.name for row in rows}
+
+
+def _replies(agency_id: int, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    for source_id, notation in db.session.execute(
+        select(Document.source_document_id, Document.number_notation).where(
+            Document.agency_id == agency_id, Document.direction == "outgoing",
+            Document.source_document_id.in_(ids), Document.number_notation.is_not(None))
+    ):
+        out.setdefault(source_id, []).append(notation)
+    return {k: ", ".join(v) for k, v in out.items()}
+
+
+def register_pdf(agency_id: int, year: int, kind: str) -> bytes:
+    """The register of ``year`` printed with the Phụ lục IV columns (A4 landscape), ready to sign and bind."""
+    from app.tenancy.models import Agency
+
+    rows = register_rows(agency_id, year, kind)
+    agency = db.session.get(Agency, agency_id)
+    columns = {"incoming": INCOMING_COLUMNS, "outgoing": OUTGOING_COLUMNS,
+               "incoming_followup": FOLLOWUP_COLUMNS}[kind]
+    numbers = [r[1] if kind == "incoming" else r[0] for r in rows]
+    span = f"; từ số {numbers[0]} đến số {numbers[-1]}" if numbers and kind != "outgoing" else ""
+    subtitle = f"{agency.name if agency else ''} – Năm {year}{span}"
+    return render_table_report(f"{REGISTER_TITLES[kind]}", columns, rows, landscape=True, subtitle=subtitle)

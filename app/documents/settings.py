@@ -1,0 +1,59 @@
+"""Where files, keys and trust roots live: app config first, then the environment, then defaults.
+
+``QLVB_SIGNING_PASSPHRASE_<CODE>`` names depend on the agency, so passphrases are read from the
+environment at signing time (they are never written to the config or the database).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+
+from flask import current_app
+
+
+def _setting(name: str, default: str | None = None) -> str | None:
+    value = current_app.config.get(name) if current_app else None
+    if value in (None, ""):
+        value = os.environ.get(name, default)
+    return None if value in (None, "") else str(value)
+
+
+def upload_dir() -> pathlib.Path:
+    return pathlib.Path(_setting("QLVB_UPLOAD_DIR") or pathlib.Path(current_app.instance_path) / "files")
+
+
+def max_upload_bytes() -> int:
+    return int(_setting("QLVB_MAX_UPLOAD_MB") or 50) * 1024 * 1024
+
+
+def signing_dir() -> pathlib.Path:
+    configured = _setting("QLVB_SIGNING_DIR")
+    if configured:
+        return pathlib.Path(configured)
+    return pathlib.Path(_setting("QLVB_INSTANCE_DIR") or current_app.instance_path) / "signing"
+
+
+def trust_roots_dir() -> pathlib.Path | None:
+    configured = _setting("QLVB_TRUST_ROOTS")
+    return pathlib.Path(configured) if configured else None
+
+
+def env_key(code: str) -> str:
+    """``isotttt`` -> ``ISOTTTT``; ``nguyen.van.an@x.vn`` -> ``NGUYEN_VAN_AN_X_VN``."""
+    return re.sub(r"[^A-Z0-9]+", "_", code.upper()).strip("_")
+
+
+def passphrase(*names: str) -> str | None:
+    """The first of ``QLVB_SIGNING_PASSPHRASE_<NAME>`` that is set, else ``QLVB_SIGNING_PASSPHRASE``."""
+    for name in names:
+        value = _setting(f"QLVB_SIGNING_PASSPHRASE_{env_key(name)}")
+        if value is not None:
+            return value
+    return _setting("QLVB_SIGNING_PASSPHRASE")
+
+
+def pkcs11_setting(code: str, what: str) -> str | None:
+    """``QLVB_PKCS11_<WHAT>_<CODE>`` (module, token, key, pin) for an agency kept on a token."""
+    return _setting(f"QLVB_PKCS11_{what.upper()}_{env_key(code)}")

@@ -1,0 +1,347 @@
+"""Outgoing PDFs and their two signatures, and the verification of signed PDFs that arrive.
+
+Keys and images (README, "Certificates and trust roots"):
+
+    QLVB_SIGNING_DIR/<agency_code>/agency.p12         agency (organisation) certificate, held by the clerk
+    QLVB_SIGNING_DIR/<agency_code>/seal.png           red seal, transparent PNG, real size (36 mm)
+    QLVB_SIGNING_DIR/<agency_code>/users/<email>.p12  a leader's personal certificate
+    QLVB_SIGNING_DIR/<agency_code>/users/<email>.png  that leader's blue handwritten signature
+    QLVB_SIGNING_PASSPHRASE_<CODE> / _<EMAIL>         their passphrases (environment only)
+    QLVB_PKCS11_{MODULE,TOKEN,KEY,PIN}_<CODE>         the agency key on a token instead of a .p12
+    QLVB_TRUST_ROOTS                                  a folder of root CA certificates (PEM or DER)
+
+Signing (Phụ lục I, II.7–8): the leader signs first, his blue signature between title and name;
+the clerk then applies the agency signature, the red seal covering the left third of the leader's
+signature. Both are PAdES, visible, and incremental (the first stays valid), each kept as a new
+``signed`` attachment; the document's signature verdict is updated from a fresh verification.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import pathlib
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from app.core import clock
+from app.core.errors import NotFoundError, PermissionDeniedError
+from app.extensions import db
+from app.render import DocumentRenderInfo, render_document_layout, render_image_stamp, render_text_stamp, seal_box_over
+from app.signing import STATUS_LABELS, Pkcs11SignerRef, Pkcs12SignerRef, SignerRef, sign_pdf, verify_pdf
+from app.tenancy.models import Agency, Department
+from app.workflow.info import ActorRef
+
+from . import settings
+from .attachments import CheckedFile, new_attachment
+from .errors import DocumentStateError, SigningNotConfiguredError
+from .info import AttachmentInfo, attachment_info
+from .models import Attachment, Document
+from .storage import Storage, default_storage
+
+LEADER_FIELD = "ChuKyLanhDao"
+AGENCY_FIELD = "ChuKyCoQuan"
+SIGNATURE_MM = (60.0, 30.0)
+SEAL_MM = 36.0
+_SEVERITY = ("invalid", "modified", "expired", "untrusted", "valid", "unsigned")
+URGENCY_MARKS = {"khan": "KHẨN", "thuong_khan": "THƯỢNG KHẨN", "hoa_toc": "HỎA TỐC"}
+
+
+# -- configuration -------------------------------------------------------------------------
+def agency_signer_ref(agency_code: str) -> SignerRef:
+    """The agency certificate: a PKCS#11 token if configured, else ``<dir>/<code>/agency.p12``."""
+    module = settings.pkcs11_setting(agency_code, "module")
+    if module:
+        token = settings.pkcs11_setting(agency_code, "token")
+        key = settings.pkcs11_setting(agency_code, "key")
+        if not token or not key:
+            raise SigningNotConfiguredError(
+                f"Cấu hình thiết bị ký số của cơ quan {agency_code} thiếu tên token hoặc tên khóa"
+            )
+        return Pkcs11SignerRef(module_path=module, token_label=token, key_label=key,
+                               pin=settings.pkcs11_setting(agency_code, "pin"))
+    path = settings.signing_dir() / agency_code / "agency.p12"
+    if not path.is_file():
+        raise SigningNotConfiguredError(
+            "Cơ quan chưa được cấu hình chứng thư số cơ quan (tệp agency.p12); liên hệ quản trị hệ thống",
+            log=f"missing {path}",
+        )
+    return Pkcs12SignerRef(path=path, passphrase=settings.passphrase(agency_code))
+
+
+def personal_signer_ref(agency_code: str, email: str, *, passphrase: str | None = None) -> SignerRef:
+    """A leader's personal certificate ``<dir>/<code>/users/<email>.p12`` (passphrase typed or configured)."""
+    path = settings.signing_dir() / agency_code / "users" / f"{_safe_name(email)}.p12"
+    if not path.is_file():
+        raise SigningNotConfiguredError(
+            "Chưa có chứng thư số cá nhân của người ký trên hệ thống; liên hệ quản trị hệ thống",
+            log=f"missing {path}",
+        )
+    return Pkcs12SignerRef(path=path, passphrase=passphrase or settings.passphrase(email, agency_code))
+
+
+def _safe_name(email: str) -> str:
+    name = pathlib.PurePosixPath(email.strip().lower()).name
+    if not name or name.startswith("."):
+        raise PermissionDeniedError("Tài khoản người ký không hợp lệ")
+    return name
+
+
+def _image(agency_code: str, *parts: str) -> bytes | None:
+    path = settings.signing_dir() / agency_code / pathlib.Path(*parts)
+    return path.read_bytes() if path.is_file() else None
+
+
+def trust_roots() -> list[bytes]:
+    """Root certificates from ``QLVB_TRUST_ROOTS`` (every .pem/.crt/.cer/.der file of the folder)."""
+    folder = settings.trust_roots_dir()
+    if folder is None or not folder.is_dir():
+        return []
+    return list(_read_roots(str(folder), _folder_stamp(folder)))
+
+
+def _folder_stamp(folder: pathlib.Path) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((p.name, p.stat().st_mtime) for p in folder.iterdir() if p.is_file()))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_roots(folder: str, _stamp: tuple[tuple[str, float], ...]) -> tuple[bytes, ...]:
+    return tuple(
+        p.read_bytes() for p in sorted(pathlib.Path(folder).iterdir())
+        if p.is_file() and p.suffix.lower() in (".pem", ".crt", ".cer", ".der")
+    )
+
+
+# -- verification --------------------------------------------------------------------------
+def worst_status(verdicts: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    status = min((s for s, _ in verdicts), key=lambda s: _SEVERITY.index(s) if s in _SEVERITY else 0)
+    return status, STATUS_LABELS.get(status, status)
+
+
+def verify_attachment(row: Attachment, data: bytes, roots: Sequence[bytes] | None = None) -> None:
+    """Check a PDF's signatures against the trust roots and record the verdict on the row."""
+    result = verify_pdf(data, list(roots) if roots is not None else trust_roots())
+    row.verification_status = result.status
+    row.verification_label = result.label
+    row.verification_detail = [
+        {
+            "field": s.field_name, "signer": s.signer_name, "organization": s.signer_organization,
+            "signing_time": s.signing_time.isoformat() if s.signing_time else None,
+            "status": s.status, "label": s.label, "trusted": s.trusted, "intact": s.intact,
+        }
+        for s in result.signatures
+    ]
+    row.verified_at = clock.now()
+
+
+def reverify_attachment(attachment_id: int, *, storage: Storage | None = None) -> AttachmentInfo:
+    """Verify a stored PDF again (e.g. after the trust roots changed) and update the document's verdict."""
+    row = db.session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFoundError("Không tìm thấy tệp đính kèm")
+    verify_attachment(row, (storage or default_storage()).get(row.storage_key))
+    _update_document_verdict(row.document)
+    db.session.flush()
+    return attachment_info(row)
+
+
+def _update_document_verdict(doc: Document) -> None:
+    checked = [a for a in doc.attachments if a.verification_status not in (None, "unsigned")]
+    if checked:
+        doc.signature_status, doc.signature_label = worst_status(
+            [(a.verification_status or "", a.verification_label or "") for a in checked]
+        )
+        doc.signature_checked_at = clock.now()
+
+
+# -- rendering -----------------------------------------------------------------------------
+def render_info(doc: Document) -> DocumentRenderInfo:
+    agency = db.session.get(Agency, doc.agency_id)
+    assert agency is not None
+    unit = db.session.get(Department, doc.drafting_department_id) if doc.drafting_department_id else None
+    typed = doc.doc_type is not None and doc.doc_type.abbreviation is not None
+    recipients = [line.strip().lstrip("-").strip() for line in (doc.recipients or "").splitlines() if line.strip()]
+    keep = "Lưu: VT" + (f", {unit.abbreviation}" if unit and unit.abbreviation else "") + "."
+    if not any(r.startswith("Lưu") for r in recipients):
+        recipients.append(keep)
+    paragraphs = tuple(p.strip() for p in (doc.body or "").split("\n") if p.strip())
+    return DocumentRenderInfo(
+        governing_body=agency.governing_body or "",
+        agency_name=agency.name,
+        number_notation=doc.number_notation or f"     /{doc.notation or agency.abbreviation}",
+        place=agency.place or "Vĩnh Phúc",
+        issue_date=doc.issue_date or clock.today(),
+        type_name=doc.doc_type.name if typed and doc.doc_type else None,
+        summary=doc.summary,
+        body=paragraphs,
+        signer_authority="",
+        signer_position=(doc.signer_position or "").upper(),
+        signer_name=doc.signer_name or "",
+        recipients=tuple(recipients),
+        urgency=URGENCY_MARKS.get(doc.urgency),
+    )
+
+
+def _document(agency_id: int, document_id: int) -> Document:
+    doc = db.session.get(Document, document_id)
+    if doc is None or doc.agency_id != agency_id:
+        raise NotFoundError("Không tìm thấy văn bản")
+    return doc
+
+
+def _store_pdf(doc: Document, pdf: bytes, *, kind: str, filename: str, by_user_id: int | None, storage: Storage,
+               page_count: int | None = None, box: list[float] | None = None) -> Attachment:
+    checked = CheckedFile(filename=filename, content_type="application/pdf", size=len(pdf),
+                          sha256=hashlib.sha256(pdf).hexdigest(), page_count=page_count, pdf_version=None, text=None)
+    row = new_attachment(checked, pdf, storage=storage, kind=kind, uploaded_by_id=by_user_id)
+    row.signature_box = box
+    doc.attachments.append(row)
+    db.session.flush()
+    return row
+
+
+def render_outgoing_pdf(agency_id: int, document_id: int, *, actor: ActorRef | None = None,
+                        storage: Storage | None = None) -> AttachmentInfo:
+    """Render the outgoing document in the Decree 30 layout and keep it as a ``rendered`` attachment."""
+    doc = _document(agency_id, document_id)
+    if doc.direction != "outgoing":
+        raise DocumentStateError("Chỉ văn bản đi mới được dựng bản PDF")
+    if any(a.kind == "signed" for a in doc.attachments):
+        raise DocumentStateError("Văn bản đã được ký số, không dựng lại bản PDF")
+    result = render_document_layout(render_info(doc))
+    box = result.signature_box
+    row = _store_pdf(
+        doc, result.pdf, kind="rendered", filename=_pdf_name(doc, ""), by_user_id=actor.user_id if actor else None,
+        storage=storage or default_storage(), page_count=result.page_count,
+        box=[box.page, box.x1, box.y1, box.x2, box.y2] if box else None,
+    )
+    return attachment_info(row)
+
+
+def _pdf_name(doc: Document, suffix: str) -> str:
+    base = (doc.number_notation or f"du-thao-{doc.id}").replace("/", "-")
+    return f"{base}{suffix}.pdf"
+
+
+def _latest(doc: Document, kind: str) -> Attachment | None:
+    rows = [a for a in doc.attachments if a.kind == kind]
+    return rows[-1] if rows else None
+
+
+def _box(rendered: Attachment) -> tuple[int, tuple[float, float, float, float]]:
+    if not rendered.signature_box:
+        raise DocumentStateError("Bản PDF của văn bản không có vị trí chữ ký; hãy dựng lại bản PDF")
+    page, x1, y1, x2, y2 = rendered.signature_box
+    return int(page), (x1, y1, x2, y2)
+
+
+def sign_as_leader(agency_id: int, document_id: int, signer_ref: SignerRef, *, actor: ActorRef,
+                   signature_png: bytes | None = None, storage: Storage | None = None) -> AttachmentInfo:
+    """The competent person signs the rendered PDF with a personal certificate (Phụ lục I, II.7.d)."""
+    doc = _document(agency_id, document_id)
+    if doc.signer_user_id is not None and doc.signer_user_id != actor.user_id:
+        raise PermissionDeniedError("Chỉ người ký được phân công mới ký số văn bản này")
+    if _latest(doc, "signed") is not None:
+        raise DocumentStateError("Văn bản đã được lãnh đạo ký số")
+    rendered = _latest(doc, "rendered")
+    if rendered is None:
+        raise DocumentStateError("Văn bản chưa có bản PDF để ký; hãy dựng bản PDF trước")
+    store = storage or default_storage()
+    page, box = _box(rendered)
+    agency_code = _agency_code(agency_id)
+    image = signature_png or _image(agency_code, "users", f"{_actor_email(actor)}.png")
+    width, height = SIGNATURE_MM
+    if image is not None:
+        appearance = render_image_stamp(image, width_mm=width, height_mm=height)
+    else:  # no scanned signature on file: the signer's name and the signing time, as for appendices
+        appearance = render_text_stamp(
+            [f"Ký bởi: {doc.signer_name or ''}", f"Thời gian ký: {clock.local_now().isoformat(timespec='seconds')}"],
+            width_mm=width, height_mm=height,
+        )
+    signed = sign_pdf(store.get(rendered.storage_key), signer_ref, field_name=LEADER_FIELD, page=page, box=box,
+                      appearance_pdf=appearance, reason="Phê duyệt ban hành", location=_place(agency_id))
+    row = _store_pdf(doc, signed, kind="signed", filename=_pdf_name(doc, "-ky-lanh-dao"), by_user_id=actor.user_id,
+                     storage=store, page_count=rendered.page_count, box=rendered.signature_box)
+    verify_attachment(row, signed)
+    _update_document_verdict(doc)
+    db.session.flush()
+    return attachment_info(row)
+
+
+def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerRef | None = None, *,
+                           actor: ActorRef, seal_png: bytes | None = None,
+                           storage: Storage | None = None) -> AttachmentInfo:
+    """The clerk applies the agency's signature over the leader's one (Phụ lục I, II.8.a; Điều 26)."""
+    doc = _document(agency_id, document_id)
+    if "clerk" not in actor.roles or actor.agency_id != agency_id:
+        raise PermissionDeniedError("Chỉ văn thư của cơ quan được ký số của cơ quan")
+    leader_signed = _latest(doc, "signed")
+    if leader_signed is None:
+        raise DocumentStateError("Văn bản chưa có chữ ký số của người có thẩm quyền; văn thư chưa được ký số cơ quan")
+    if any(s.get("field") == AGENCY_FIELD for s in leader_signed.verification_detail or ()):
+        raise DocumentStateError("Văn bản đã có chữ ký số của cơ quan")
+    store = storage or default_storage()
+    agency_code = _agency_code(agency_id)
+    ref = agency_ref or agency_signer_ref(agency_code)
+    page, box = _box(leader_signed)
+    seal_box = seal_box_over(box, seal_width_mm=SEAL_MM, seal_height_mm=SEAL_MM)
+    image = seal_png or _image(agency_code, "seal.png")
+    if image is not None:
+        appearance = render_image_stamp(image, width_mm=SEAL_MM, height_mm=SEAL_MM)
+    else:
+        appearance = render_text_stamp(
+            [_agency_name(agency_id), f"Thời gian ký: {clock.local_now().isoformat(timespec='seconds')}"],
+            width_mm=SEAL_MM, height_mm=SEAL_MM,
+        )
+    signed = sign_pdf(store.get(leader_signed.storage_key), ref, field_name=AGENCY_FIELD, page=page, box=seal_box,
+                      appearance_pdf=appearance, reason="Phát hành văn bản", location=_place(agency_id))
+    row = _store_pdf(doc, signed, kind="signed", filename=_pdf_name(doc, "-ky-co-quan"), by_user_id=actor.user_id,
+                     storage=store, page_count=leader_signed.page_count, box=leader_signed.signature_box)
+    verify_attachment(row, signed)
+    _update_document_verdict(doc)
+    db.session.flush()
+    return attachment_info(row)
+
+
+def _agency_code(agency_id: int) -> str:
+    code = db.session.scalar(select(Agency.code).where(Agency.id == agency_id))
+    if code is None:
+        raise NotFoundError("Không tìm thấy cơ quan")
+    return code
+
+
+def _agency_name(agency_id: int) -> str:
+    return db.session.scalar(select(Agency.name).where(Agency.id == agency_id)) or ""
+
+
+def _place(agency_id: int) -> str:
+    return db.session.scalar(select(Agency.place).where(Agency.id == agency_id)) or "Vĩnh Phúc"
+
+
+def _actor_email(actor: ActorRef) -> str:
+    from app.tenancy.models import Staff
+
+    email = db.session.scalar(select(Staff.email).where(Staff.user_id == actor.user_id))
+    return _safe_name(email or f"user-{actor.user_id}")
+
+
+def verification_summary(row: Attachment) -> dict[str, object]:
+    """The stored verdict as plain data (for JSON views)."""
+    return {"status": row.verification_status, "label": row.verification_label,
+            "signatures": list(row.verification_detail or ()), "verified_at": row.verified_at}
+
+
+__all__ = [
+    "AGENCY_FIELD",
+    "LEADER_FIELD",
+    "agency_signer_ref",
+    "apply_agency_signature",
+    "personal_signer_ref",
+    "render_outgoing_pdf",
+    "reverify_attachment",
+    "sign_as_leader",
+    "trust_roots",
+    "verify_attachment",
+    "worst_status",
+]

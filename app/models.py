@@ -13,3 +13,5 @@ from app.deadlines import models as deadlines_models  # noqa: F401,E402
 from app.notifications import models as notifications_models  # noqa: F401,E402
 from app.calendar import models as calendar_models  # noqa: F401,E402
 from app.exchange import models as exchange_models  # noqa: F401,E402
+from app.search import models as search_models  # noqa: F401,E402
+from app.dossiers import models as dossiers_models  # noqa: F401,E402

@@ -72,8 +72,9 @@ def timed(fn: Any) -> tuple[float, Any]:
 def indexed_search(agency_id: int, q: str) -> tuple[int, list[int]]:
     """Exactly the statements app.search.queries.search_documents sends (minus the per-person visibility)."""
     criteria = criteria_from_params({"q": q})
-    stmt, order = search_queries.document_id_query(agency_id, criteria, dialect="postgresql")
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    stmt, _ = search_queries.document_id_query(agency_id, criteria, dialect="postgresql")
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    _, order = search_queries.document_id_query(agency_id, criteria, dialect="postgresql", total=total)
     ids = list(db.session.scalars(stmt.order_by(*order).limit(20)))
     search_queries._hits(ids, criteria.parsed)
     return total, ids

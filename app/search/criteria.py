@@ -35,10 +35,13 @@ _PART = re.compile(r'"([^"]*)"?|([^\s"]+)')
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """Groups of adjacent tokens (a quoted phrase or one typed word like "15/QĐ-UBND"), all required."""
+    """Groups of adjacent tokens (a quoted phrase or one typed word like "15/QĐ-UBND"), all required.
+
+    Words match whole: Vietnamese syllables are short, so prefix matching would mostly add noise (and on
+    PostgreSQL a prefix of a common syllable turns one index probe into thousands).
+    """
 
     groups: tuple[tuple[str, ...], ...] = ()
-    prefix_last: bool = False
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -48,21 +51,12 @@ class ParsedQuery:
         return bool(self.groups)
 
     def pg_tsquery(self) -> str:
-        """For ``to_tsquery('simple', …)``: phrases with <->, groups with &, the last word as a prefix."""
-        parts = []
-        for i, group in enumerate(self.groups):
-            words = list(group)
-            if self.prefix_last and i == len(self.groups) - 1:
-                words[-1] += ":*"
-            parts.append("(" + " <-> ".join(words) + ")" if len(words) > 1 else words[0])
-        return " & ".join(parts)
+        """For ``to_tsquery('simple', …)``: phrases with <->, groups with &."""
+        return " & ".join("(" + " <-> ".join(g) + ")" if len(g) > 1 else g[0] for g in self.groups)
 
     def fts5_query(self) -> str:
-        """For SQLite FTS5 MATCH: every group a quoted phrase, the last one a prefix phrase."""
-        parts = ['"' + " ".join(g) + '"' for g in self.groups]
-        if self.prefix_last and parts:
-            parts[-1] += " *"
-        return " AND ".join(parts)
+        """For SQLite FTS5 MATCH: every group a quoted phrase (tokens are [a-z0-9] only, so quoting is safe)."""
+        return " AND ".join('"' + " ".join(g) + '"' for g in self.groups)
 
 
 def parse_query(text: str | None) -> ParsedQuery:
@@ -91,9 +85,7 @@ def parse_query(text: str | None) -> ParsedQuery:
             f"Từ khóa có {count} từ; hãy tìm với tối đa {MAX_TOKENS} từ quan trọng nhất.",
             field_errors={"q": [f"Tối đa {MAX_TOKENS} từ."]},
         )
-    # A word still being typed ("quyet dinh phe duy") matches as a prefix; a finished one does not.
-    prefix = not raw.endswith((" ", '"')) and len(groups[-1][-1]) >= 3
-    return ParsedQuery(tuple(groups), prefix)
+    return ParsedQuery(tuple(groups))
 
 
 @dataclass(frozen=True)

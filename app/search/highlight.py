@@ -33,9 +33,7 @@ def highlight(text: str, query: ParsedQuery) -> list[tuple[str, bool]]:
         return [(text, False)]
     folded, origin = _folded_with_map(text)
     tokens = sorted(set(query.tokens), key=len, reverse=True)
-    last = query.groups[-1][-1] if query.prefix_last else None
-    alternatives = [re.escape(t) + ("[a-z0-9]*" if t == last else "(?![a-z0-9])") for t in tokens]
-    pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + ")")
+    pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(t) for t in tokens) + r")(?![a-z0-9])")
     marked = [False] * len(text)
     for m in pattern.finditer(folded):
         if m.end() > m.start():

@@ -25,6 +25,8 @@ from .models import SavedSearch
 _FTS = table("document_fts", column("rowid"), column("rank"))
 _TSV = literal_column("document.search_tsv")
 _SIMPLE = literal_column("'simple'::regconfig")
+# Ranking reads every matching row; beyond this many matches the newest come first instead.
+RELEVANCE_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ class SearchPageResult:
     page: int
     pages: int
     elapsed_ms: float
+    sorted_by: str = "relevance"
+
+    @property
+    def relevance_capped(self) -> bool:
+        """Relevance was asked for but there were too many matches to rank (the page says so)."""
+        return self.criteria.effective_sort == "relevance" and self.sorted_by != "relevance"
 
 
 @dataclass(frozen=True)
@@ -108,15 +116,19 @@ def _matching(stmt: Select[Any], parsed: ParsedQuery, dialect: str) -> tuple[Sel
 
 
 def document_id_query(
-    agency_id: int, criteria: SearchCriteria, *, dialect: str | None = None
+    agency_id: int, criteria: SearchCriteria, *, dialect: str | None = None, total: int | None = None
 ) -> tuple[Select[Any], list[Any]]:
-    """The ids matching ``criteria`` in one agency, and the ORDER BY for the chosen sort (also used by bench)."""
+    """The ids matching ``criteria`` in one agency and the ORDER BY of its sort (bench/search.py uses it too).
+
+    Ranking reads every match, so relevance is used up to RELEVANCE_LIMIT matches (``total``, when known);
+    past that the newest come first, which an index on (agency_id, issue_date) answers without a sort.
+    """
     dialect = dialect or _dialect()
     stmt = select(Document.id).where(Document.agency_id == agency_id, *_filters(criteria))
     relevance = None
     if criteria.parsed:
         stmt, relevance = _matching(stmt, criteria.parsed, dialect)
-    sort = criteria.effective_sort
+    sort = sort_used(criteria, total)
     if sort == "relevance" and relevance is not None:
         order = [relevance, Document.id.desc()]
     elif sort == "date_asc":
@@ -128,19 +140,27 @@ def document_id_query(
     return stmt, order
 
 
+def sort_used(criteria: SearchCriteria, total: int | None) -> str:
+    sort = criteria.effective_sort
+    if sort == "relevance" and total is not None and total > RELEVANCE_LIMIT:
+        return "date_desc"
+    return sort
+
+
 def search_documents(actor: ActorRef, criteria: SearchCriteria) -> SearchPageResult:
     """One page of the documents ``actor`` may see that match ``criteria``, with the words marked."""
     started = time.perf_counter()
-    stmt, order = document_id_query(actor.agency_id, criteria)
+    stmt, _ = document_id_query(actor.agency_id, criteria)
     stmt = restrict_to_visible(stmt, actor)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // criteria.per_page))
     page = min(criteria.page, pages)
+    _, order = document_id_query(actor.agency_id, criteria, total=total)
     ids = list(db.session.scalars(stmt.order_by(*order).limit(criteria.per_page)
                                   .offset((page - 1) * criteria.per_page)))
     hits = _hits(ids, criteria.parsed)
     elapsed = (time.perf_counter() - started) * 1000
-    return SearchPageResult(criteria, hits, total, page, pages, round(elapsed, 1))
+    return SearchPageResult(criteria, hits, total, page, pages, round(elapsed, 1), sort_used(criteria, total))
 
 
 def _hits(ids: list[int], parsed: ParsedQuery) -> tuple[SearchHitInfo, ...]:

@@ -35,8 +35,11 @@ PG_UP = [
     """ALTER TABLE document ADD COLUMN search_tsv tsvector
        GENERATED ALWAYS AS (qlvb_search_vector(search_text)) STORED""",
     "CREATE INDEX ix_document_search ON document USING gin (agency_id, search_tsv)",
+    # Past RELEVANCE_LIMIT matches the newest come first: walked in this order, no sort of all matches.
+    "CREATE INDEX ix_document_agency_date ON document (agency_id, issue_date DESC NULLS LAST, id DESC)",
 ]
 PG_DOWN = [
+    "DROP INDEX IF EXISTS ix_document_agency_date",
     "DROP INDEX IF EXISTS ix_document_search",
     "ALTER TABLE document DROP COLUMN IF EXISTS search_tsv",
     "DROP FUNCTION IF EXISTS qlvb_search_vector(text)",
@@ -56,8 +59,10 @@ SQLITE_UP = [
          INSERT INTO document_fts(rowid, search_text) VALUES (new.id, new.search_text);
        END""",
     "INSERT INTO document_fts(document_fts) VALUES ('rebuild')",
+    "CREATE INDEX ix_document_agency_date ON document (agency_id, issue_date DESC, id DESC)",
 ]
 SQLITE_DOWN = [
+    "DROP INDEX IF EXISTS ix_document_agency_date",
     "DROP TRIGGER IF EXISTS document_fts_au",
     "DROP TRIGGER IF EXISTS document_fts_ad",
     "DROP TRIGGER IF EXISTS document_fts_ai",
@@ -144,6 +149,8 @@ STATS_INDEXES = [
     ("ix_stats_instance_started", "process_instance", ["started_at"], ["agency_id", "process_key"]),
     ("ix_stats_task_created", "human_task", ["created_at"],
      ["agency_id", "state", "due_at", "completed_at", "completed_by_id"]),
+    # The documents domain's visibility rule asks "has this person a task on this document?" per match.
+    ("ix_human_task_subject", "human_task", ["subject_id", "subject_type"], []),
 ]
 
 

@@ -1,0 +1,144 @@
+"""Statistics checked against counts the test computes on its own from what it created."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from app.core import clock
+from app.documents import services as documents
+from app.documents.models import Attachment, Document
+from app.extensions import db
+from app.stats.periods import Period
+from app.stats.queries import UsageThreshold, agency_stats, province_usage
+from app.workflow import services as wf
+from app.workflow.models import HumanTask
+from tests.integration.documents.conftest import incoming_data
+
+VN = clock.VN_TZ
+CHANNELS = ("electronic", "electronic", "paper")
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=VN)
+
+
+@pytest.fixture
+def frozen():
+    yield clock.freeze
+    clock.freeze(None)
+
+
+def _open_task(doc_id: int, bpmn_id: str) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(HumanTask.subject_id == doc_id, HumanTask.bpmn_id == bpmn_id,
+                                                     HumanTask.state == "open"))
+
+
+def _expected_tasks(agency_id: int, period: Period, now: dt.datetime, key=lambda t: t.agency_id) -> dict:
+    """The handling counts by plain Python over the task rows: the definitions, written out a second time."""
+    out: dict = {}
+    for t in db.session.scalars(select(HumanTask).where(HumanTask.agency_id == agency_id)):
+        created = t.created_at if t.created_at.tzinfo else t.created_at.replace(tzinfo=dt.UTC)
+        if not (period.start_at <= created < period.end_at) or t.state not in ("open", "done"):
+            continue
+        due = t.due_at.replace(tzinfo=dt.UTC) if t.due_at and not t.due_at.tzinfo else t.due_at
+        done_at = t.completed_at.replace(tzinfo=dt.UTC) if t.completed_at and not t.completed_at.tzinfo \
+            else t.completed_at
+        c = out.setdefault(key(t), Counter())
+        if t.state == "done":
+            c["on_time" if due is None or done_at <= due else "late"] += 1
+        else:
+            c["pending"] += 1
+            c["overdue"] += int(due is not None and due < now)
+    return out
+
+
+@pytest.fixture
+def march(office, frozen):
+    """An agency's March 2026: 3 incoming (2 electronic, 1 with a valid signature), 2 outgoing drafts of which
+    1 issued with a signed file, one assignment on time and one late, and one incoming in April."""
+    o = office()
+    frozen(at("2026-03-02"))  # a Monday
+    clerk, leader = o.actors["clerk"], o.actors["leader"]
+    inc = [documents.register_incoming(o.agency_id, actor=clerk, data=incoming_data(
+        channel=ch, summary=f"Văn bản {i}", issue_date=dt.date(2026, 2, 27))) for i, ch in enumerate(CHANNELS)]
+    db.session.get(Document, inc[0].id).signature_status = "valid"  # as verification on receipt records it
+    drafts = [documents.create_outgoing_draft(o.agency_id, actor=o.actors["specialist"],
+                                              data={"doc_type": "cong_van", "summary": f"Dự thảo {i}"})
+              for i in range(2)]
+    db.session.commit()
+    assignment = {"lead_department_id": o.depts["nv"], "deadline": "2026-03-31", "direction": "Xử lý"}
+    for doc, when in ((inc[0], at("2026-03-03", 10)), (inc[1], at("2026-03-09", 10))):  # due 04/03 17:00
+        frozen(when)
+        documents.record_assignment(doc.id, actor=leader, lead_department_id=o.depts["nv"])
+        wf.complete_task(_open_task(doc.id, "assign").id, leader, assignment)
+    frozen(at("2026-03-10", 15))
+    documents.issue_outgoing(drafts[0].id, issue_date=dt.date(2026, 3, 10))
+    db.session.add(Attachment(document_id=drafts[0].id, filename="ky-so.pdf", content_type="application/pdf", size=10,
+                              sha256="0" * 64, storage_key="test/none", kind="signed"))
+    db.session.commit()
+    frozen(at("2026-04-02"))
+    documents.register_incoming(o.agency_id, actor=clerk, data=incoming_data(channel="electronic",
+                                                                             issue_date=dt.date(2026, 4, 1)))
+    db.session.commit()
+    frozen(at("2026-04-20"))
+    return o
+
+
+def test_agency_totals_for_a_month(march):
+    o = march
+    period = Period("month", 2026, 3)
+    stats = agency_stats(o.agency_id, period)
+    a = stats.agency
+    assert (a.incoming_registered, a.incoming_electronic, a.incoming_verified) == (3, 2, 1)
+    assert (a.outgoing_issued, a.outgoing_signed) == (1, 1)
+    assert (a.incoming_instances, a.outgoing_instances) == (3, 2)
+    assert (a.electronic_rate, a.signed_rate) == (66.7, 100.0)
+    expected = _expected_tasks(o.agency_id, period, clock.now())[o.agency_id]
+    assert (a.tasks.done_on_time, a.tasks.done_late, a.tasks.pending, a.tasks.overdue) == (
+        expected["on_time"], expected["late"], expected["pending"], expected["overdue"])
+    # Written out: 3 registrations + 2 drafts + 1 assignment on time, 1 assignment late.
+    assert (a.tasks.done_on_time, a.tasks.done_late) == (6, 1)
+    assert a.tasks.pending == expected["pending"] > 0
+
+
+def test_periods_split_the_same_data(march):
+    o = march
+    april = agency_stats(o.agency_id, Period("month", 2026, 4)).agency
+    q1 = agency_stats(o.agency_id, Period("quarter", 2026, 1)).agency
+    year = agency_stats(o.agency_id, Period("year", 2026)).agency
+    assert (april.incoming_registered, q1.incoming_registered, year.incoming_registered) == (1, 3, 4)
+    assert (april.incoming_instances, year.incoming_instances, year.outgoing_instances) == (1, 4, 2)
+    assert year.tasks.total == q1.tasks.total + april.tasks.total
+
+
+def test_departments_and_people(march):
+    o = march
+    stats = agency_stats(o.agency_id, Period("month", 2026, 3))
+    by_dept = {d.code: d for d in stats.departments}
+    leader = next(p for p in stats.people if p.key == o.accounts["leader"].user_id)
+    assert (leader.tasks.done_on_time, leader.tasks.done_late) == (1, 1)
+    assert leader.tasks.on_time_rate == 50.0
+    clerk = next(p for p in stats.people if p.key == o.accounts["clerk"].user_id)
+    assert (clerk.tasks.done_on_time, clerk.tasks.done_late) == (3, 0)
+    # The two assigned documents lead in "nv"; the department's task counts add up to the agency's.
+    assert by_dept["nv"].incoming_registered == 2
+    assert sum(d.tasks.total for d in stats.departments) == stats.agency.tasks.total
+
+
+def test_province_flags_agencies_below_the_minimum(march, office):
+    o = march
+    idle = office()
+    result = province_usage(Period("month", 2026, 3), UsageThreshold(min_incoming_instances=1,
+                                                                     min_outgoing_instances=1))
+    rows = {r.key: r for r in result.rows}
+    assert rows[o.agency_id].meets_minimum and rows[o.agency_id].incoming_registered == 3
+    assert not rows[idle.agency_id].meets_minimum
+    assert rows[idle.agency_id].shortfalls == ("quy trình văn bản đến: 0/1", "quy trình văn bản đi: 0/1")
+    strict = province_usage(Period("month", 2026, 3), UsageThreshold(min_incoming_instances=4))
+    assert not {r.key: r for r in strict.rows}[o.agency_id].meets_minimum
+    assert result.total.incoming_registered == sum(r.incoming_registered for r in result.rows)
+    assert len(result.rows) >= 35

@@ -10,3 +10,9 @@ def after_init() -> None:
 
     seed_document_types()
     register_operations()
+
+    from flask import current_app
+
+    from app.designer.process_sync import sync_processes
+
+    sync_processes(current_app.config["QLVB_PROCESSES_DIR"], current_app.config["QLVB_FORMS_DIR"])

@@ -15,3 +15,4 @@ from app.calendar import models as calendar_models  # noqa: F401,E402
 from app.exchange import models as exchange_models  # noqa: F401,E402
 from app.search import models as search_models  # noqa: F401,E402
 from app.dossiers import models as dossiers_models  # noqa: F401,E402
+from app.designer import models as designer_models  # noqa: F401,E402

@@ -13,7 +13,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.errors import PermissionDeniedError, ValidationError
+from app.core.errors import DomainError, PermissionDeniedError, ValidationError
 from app.extensions import appbuilder, db
 from app.tenancy import roles as R
 from app.tenancy.models import Agency, Department, Position, Staff
@@ -29,6 +29,17 @@ SOICT_MENU = "Quản trị tỉnh"
 def _refuse(message: str) -> None:
     db.session.rollback()
     raise PermissionDeniedError(message)
+
+
+def _org_guard(item: Any, action: str) -> None:
+    """Routing must stay runnable (app.designer refuses breaking changes) and every org change is logged."""
+    from app.designer.org_guard import guard_and_record
+
+    try:
+        guard_and_record(item, action, actor_id=g.user.id)
+    except DomainError:
+        db.session.rollback()
+        raise
 
 
 class DepartmentAdminView(AgencyScopedMixin, ModelView):
@@ -49,11 +60,20 @@ class DepartmentAdminView(AgencyScopedMixin, ModelView):
         "parent": [["agency_id", FilterEqualFunction, current_agency_id]]
     }
 
+    def pre_add(self, item: Any) -> None:
+        super().pre_add(item)
+        _org_guard(item, "create")
+
+    def pre_update(self, item: Any) -> None:
+        super().pre_update(item)
+        _org_guard(item, "update")
+
     def pre_delete(self, item: Any) -> None:
         super().pre_delete(item)
         if db.session.query(Staff).filter(Staff.department_id == item.id).count():
             _refuse(f"Không thể xóa “{item.name}” vì còn cán bộ thuộc phòng ban này; "
                     "hãy chuyển cán bộ sang phòng ban khác hoặc đánh dấu ngừng hoạt động.")
+        _org_guard(item, "delete")
 
 
 class PositionAdminView(AgencyScopedMixin, ModelView):
@@ -78,10 +98,16 @@ class PositionAdminView(AgencyScopedMixin, ModelView):
     def pre_add(self, item: Any) -> None:
         item.role = item.role or None
         super().pre_add(item)
+        _org_guard(item, "create")
 
     def pre_update(self, item: Any) -> None:
         item.role = item.role or None
         super().pre_update(item)
+        _org_guard(item, "update")
+
+    def pre_delete(self, item: Any) -> None:
+        super().pre_delete(item)
+        _org_guard(item, "delete")
 
 
 class _StaffAccountBase(ModelView):

@@ -16,3 +16,5 @@ from app.exchange import models as exchange_models  # noqa: F401,E402
 from app.search import models as search_models  # noqa: F401,E402
 from app.dossiers import models as dossiers_models  # noqa: F401,E402
 from app.designer import models as designer_models  # noqa: F401,E402
+from app.assignments import models as assignments_models  # noqa: F401,E402
+from app.opinions import models as opinions_models  # noqa: F401,E402

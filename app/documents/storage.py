@@ -28,7 +28,7 @@ class Storage(Protocol):
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
-    def keys(self) -> Iterator[str]: ...
+    def list_keys(self) -> Iterator[str]: ...
     def age_seconds(self, key: str) -> float: ...
 
 
@@ -81,7 +81,7 @@ class LocalStorage:
     def age_seconds(self, key: str) -> float:
         return time.time() - self._path(key).stat().st_mtime
 
-    def keys(self) -> Iterator[str]:
+    def list_keys(self) -> Iterator[str]:
         base = self.root / "sha256"
         if not base.is_dir():
             return
@@ -104,7 +104,7 @@ def remove_unreferenced(storage: Storage, referenced: Iterable[str], *, min_age_
     """
     keep = set(referenced)
     removed = 0
-    for key in list(storage.keys()):
+    for key in list(storage.list_keys()):
         if key not in keep and storage.age_seconds(key) >= min_age_seconds:
             storage.delete(key)
             removed += 1

@@ -20,3 +20,7 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     notifications.install(app, appbuilder)
     calendar.register(appbuilder)
     exchange.register(appbuilder)
+    from . import assignments, opinions
+
+    assignments.register(appbuilder)
+    opinions.register(appbuilder)

@@ -57,6 +57,7 @@ def office(make_agency: Callable[..., Any], make_account: Callable[..., Any]) ->
             accounts[key] = account
             actors[key] = ActorRef(user_id=account.user_id, agency_id=agency.id, roles=frozenset({role}),
                                    department_id=depts[dept] if dept else None)
+        db.session.commit()  # end the read transaction: on SQLite it holds the write lock
         return Office(agency.id, agency.code, depts, actors, accounts)
 
     return factory

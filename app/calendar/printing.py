@@ -23,11 +23,13 @@ h1 { font-size: 14pt; text-align: center; margin: 10pt 0 0; text-transform: uppe
 .sub { text-align: center; font-style: italic; margin: 2pt 0 6pt; }
 table { width: 100%; border-collapse: collapse; }
 th, td { border: 0.75pt solid #000; padding: 3pt 4pt; vertical-align: top; }
-th { background: #eee; }
+th { background: #eee; white-space: nowrap; }
+col.c-day { width: 10%; } col.c-time { width: 11%; } col.c-content { width: 35%; } col.c-people { width: 20%; }
+col.c-place { width: 12%; } col.c-chair { width: 12%; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
-td.day { text-align: center; font-weight: bold; width: 11%; }
-td.time { text-align: center; width: 10%; white-space: nowrap; }
+td.day { text-align: center; font-weight: bold; }
+td.time { text-align: center; white-space: nowrap; }
 .holiday { font-weight: normal; font-style: italic; font-size: 10pt; }
 .changed { font-style: italic; font-size: 9.5pt; }
 .empty { text-align: center; font-style: italic; }
@@ -40,6 +42,8 @@ td.time { text-align: center; width: 10%; white-space: nowrap; }
 <h1>{{ title }}</h1>
 <p class="sub">{{ subtitle }}</p>
 <table>
+<colgroup><col class="c-day"><col class="c-time"><col class="c-content"><col class="c-people"><col class="c-place">
+<col class="c-chair"></colgroup>
 <thead><tr><th>Thứ/Ngày</th><th>Buổi/Thời gian</th><th>Nội dung</th><th>Thành phần</th><th>Địa điểm</th>
 <th>Chủ trì</th></tr></thead>
 <tbody>

@@ -278,7 +278,9 @@ def request_extension(task_id: int, actor: ActorRef, *, new_deadline: dt.date | 
     if any(e.status == "pending" for e in item.extensions):
         errors.setdefault("new_deadline", []).append("Đã có một đề nghị gia hạn đang chờ quyết định")
     if errors:
-        raise ValidationError("Đề nghị gia hạn chưa hợp lệ", field_errors=errors)
+        # The inbox's generic page shows only the message: say what is wrong in it.
+        reasons = "; ".join(m for msgs in errors.values() for m in msgs)
+        raise ValidationError(f"Đề nghị gia hạn chưa hợp lệ: {reasons}", field_errors=errors)
     assert wanted is not None
     done = item.percent if percent is None else percent
     report = _report(item, actor, done, reason or f"Đề nghị gia hạn đến ngày {wanted:%d/%m/%Y}")

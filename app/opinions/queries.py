@@ -115,14 +115,14 @@ def _names(user_ids: Iterable[int | None]) -> dict[int, str]:
     ids = sorted({u for u in user_ids if u is not None})
     if not ids:
         return {}
-    return dict(db.session.execute(select(Staff.user_id, Staff.full_name).where(Staff.user_id.in_(ids))).tuples())
+    return dict(db.session.execute(select(Staff.user_id, Staff.full_name).where(Staff.user_id.in_(ids))).all())
 
 
 def _agency_names(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    return dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(wanted))).tuples())
+    return dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(wanted))).all())
 
 
 def _file_info(f: OpinionFile) -> OpinionFileInfo:

@@ -241,7 +241,8 @@ def answer_opinion(task_id: int, actor: ActorRef, *, answer: str, comment: str =
     elif answer != "agree" and not comment:
         errors["comment"] = ["Bắt buộc khi đồng ý có ý kiến hoặc không đồng ý"]
     if errors:
-        raise ValidationError("Ý kiến trả lời chưa hợp lệ", field_errors=errors)
+        reasons = "; ".join(m for msgs in errors.values() for m in msgs)
+        raise ValidationError(f"Ý kiến trả lời chưa hợp lệ: {reasons}", field_errors=errors)
     request = _locked(task.subject_id)
     if request.status != "open":
         raise ConflictError("Phiếu xin ý kiến đã được tổng hợp, không nhận thêm ý kiến")

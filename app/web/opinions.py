@@ -136,9 +136,7 @@ class OpinionsView(BaseView):
             db.session.commit()
         except (ValidationError, ConflictError) as exc:
             db.session.rollback()
-            field_errors = getattr(exc, "field_errors", None) or {}
-            details = "; ".join(m for msgs in field_errors.values() for m in msgs)
-            flash(f"{exc.message}: {details}" if details else exc.message, "danger")
+            flash(exc.message, "danger")
         else:
             flash("Đã gửi ý kiến của bạn.", "success")
         return redirect(url_for("OpinionsView.show", request_id=request_id))

@@ -33,6 +33,13 @@ def send_due_reminders() -> int:
     return _committed(remind)
 
 
+def send_opinion_reminders() -> int:
+    """Remind reviewers who have not answered an opinion request due within a day."""
+    from app.opinions.services import send_opinion_reminders as remind
+
+    return _committed(remind)
+
+
 def deliver_email(outbox_id: int | None = None) -> int:
     """Send one queued message, or every due one; each is committed as soon as SMTP accepted it."""
     from app.notifications.mail import deliver_one, due_email_ids
@@ -48,5 +55,6 @@ def deliver_email(outbox_id: int | None = None) -> int:
 PERIODIC: dict[str, Callable[[], int]] = {
     "workflow.fire_due_timers": fire_due_timers,
     "notifications.send_due_reminders": send_due_reminders,
+    "opinions.send_reminders": send_opinion_reminders,
     "notifications.deliver_email": deliver_email,
 }

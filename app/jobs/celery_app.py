@@ -43,7 +43,7 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
     broker = str(cfg.get("QLVB_CELERY_BROKER_URL") or "memory://")
     queue = str(cfg.get("QLVB_CELERY_QUEUE") or "qlvb")
     celery = Celery("qlvb", broker=broker, task_cls=AppContextTask,
-                    include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks"])
+                    include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks", "app.jobs.opinion_tasks"])
     celery.conf.update(
         task_default_queue=queue,
         task_ignore_result=True,
@@ -56,7 +56,7 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
         beat_schedule={
             name: {"task": name, "schedule": INTERVAL_SECONDS, "options": {"expires": INTERVAL_SECONDS}}
             for name in ("workflow.fire_due_timers", "notifications.send_due_reminders",
-                         "notifications.deliver_email")
+                         "opinions.send_reminders", "notifications.deliver_email")
         },
     )
     return celery

@@ -77,11 +77,30 @@ def build_config() -> dict[str, object]:
         "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),
-        "QLVB_AUTH": os.environ.get("QLVB_AUTH", "db"),  # db | ldap
+        "QLVB_AUTH": os.environ.get("QLVB_AUTH", "db"),  # db | ldap | ldap_then_db
+        "QLVB_LDAP_TIMEOUT": _int("QLVB_LDAP_TIMEOUT", 5),
+        # Password policy of database accounts (app/accounts/policy.py).
+        "QLVB_PASSWORD_MIN_LENGTH": _int("QLVB_PASSWORD_MIN_LENGTH", 10),
+        "QLVB_PASSWORD_MIN_CLASSES": _int("QLVB_PASSWORD_MIN_CLASSES", 3),
+        "QLVB_PASSWORD_HISTORY": _int("QLVB_PASSWORD_HISTORY", 5),
+        "QLVB_PASSWORD_MAX_AGE_DAYS": _int("QLVB_PASSWORD_MAX_AGE_DAYS", 90),
+        "QLVB_PASSWORD_MAX_FAILURES": _int("QLVB_PASSWORD_MAX_FAILURES", 5),
+        "QLVB_PASSWORD_LOCKOUT_MINUTES": _int("QLVB_PASSWORD_LOCKOUT_MINUTES", 15),
+        # Login rate limits (Flask-Limiter through FAB): per address+account, and per address.
+        "AUTH_RATE_LIMITED": _bool("QLVB_LOGIN_RATE_LIMITED", True),
+        "AUTH_RATE_LIMIT": os.environ.get("QLVB_LOGIN_RATE_LIMIT", "10 per minute"),
+        "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("QLVB_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Security headers (app/web/security_headers.py); HSTS only when served over HTTPS.
+        "QLVB_HSTS": _bool("QLVB_HSTS", _bool("QLVB_SECURE_COOKIES", False)),
         "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int("QLVB_SESSION_HOURS", 10) * 3600,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         # Flask-AppBuilder
@@ -113,4 +132,7 @@ def build_config() -> dict[str, object]:
         "AUTH_LDAP_LASTNAME_FIELD": "sn",
         "AUTH_LDAP_EMAIL_FIELD": "mail",
         "AUTH_LDAP_USE_TLS": _bool("QLVB_LDAP_USE_TLS", False),
+        "AUTH_LDAP_SEARCH_FILTER": os.environ.get("QLVB_LDAP_SEARCH_FILTER", ""),
+        "AUTH_LDAP_TLS_CACERTFILE": os.environ.get("QLVB_LDAP_CACERTFILE", ""),
+        "AUTH_LDAP_TLS_DEMAND": _bool("QLVB_LDAP_USE_TLS", False),
     }

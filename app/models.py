@@ -18,3 +18,4 @@ from app.dossiers import models as dossiers_models  # noqa: F401,E402
 from app.designer import models as designer_models  # noqa: F401,E402
 from app.assignments import models as assignments_models  # noqa: F401,E402
 from app.opinions import models as opinions_models  # noqa: F401,E402
+from app.accounts import models as accounts_models  # noqa: F401,E402

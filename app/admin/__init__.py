@@ -6,9 +6,15 @@ from typing import Any
 
 
 def init_admin(appbuilder: Any) -> None:
-    from . import designer, form_editor
+    from app.accounts import audit as audit_log
+
+    from . import audit, designer, form_editor, maintenance, reassign
     from .views import register_views
 
+    audit_log.install()
     register_views(appbuilder)
+    audit.register(appbuilder)
+    reassign.register(appbuilder)
+    maintenance.register(appbuilder)
     designer.register(appbuilder)
     form_editor.register(appbuilder)

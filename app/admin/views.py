@@ -13,12 +13,14 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.accounts import services as accounts
 from app.core.errors import DomainError, PermissionDeniedError, ValidationError
-from app.extensions import appbuilder, db
+from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Agency, Department, Position, Staff
 
 from .scoping import AgencyScopedMixin, current_agency_id
+from .security import password_policy
 
 log = logging.getLogger("qlvb.admin")
 
@@ -141,8 +143,9 @@ class _StaffAccountBase(ModelView):
         self.add_form_extra_fields = {
             "roles": self._role_field(),
             "password": PasswordField("Mật khẩu ban đầu", widget=BS3PasswordFieldWidget(),
+                                      description="Cán bộ phải đổi mật khẩu này ở lần đăng nhập đầu tiên.",
                                       validators=[DataRequired(message="Trường này là bắt buộc."),
-                                                  Length(min=10, message="Mật khẩu cần ít nhất 10 ký tự.")]),
+                                                  Length(min=8, message="Mật khẩu quá ngắn.")]),
         }
         self.edit_form_extra_fields = {"roles": self._role_field()}
         super().__init__(**kwargs)
@@ -152,50 +155,57 @@ class _StaffAccountBase(ModelView):
         if staff is not None and staff.user is not None:
             form.roles.data = [r.name for r in staff.user.roles if r.name in self.grantable_roles]
 
-    def _roles(self, names: list[str]) -> list[Any]:
-        sm = appbuilder.sm
-        bad = [n for n in names if n not in self.grantable_roles]
-        if bad:
-            _refuse("Bạn không được cấp vai trò: " + ", ".join(R.role_label(b) for b in bad))
-        return [sm.find_role(n) for n in names]
+    def process_form(self, form: Any, is_created: bool) -> None:
+        self._form = form
+
+    @staticmethod
+    def _id(value: Any) -> int | None:
+        return getattr(value, "id", None)
+
+    def _agency_for_add(self, item: Any) -> int:
+        return int(item.agency_id)
 
     def _create_account(self, item: Any, form: Any) -> None:
-        sm = appbuilder.sm
-        email = (item.email or "").strip().lower()
-        item.email = email
-        if sm.find_user(username=email) or sm.find_user(email=email):
+        """The form filled ``item``; the accounts service validates (password policy, grants) and creates both
+        the login and the Staff profile, into ``item`` so FAB's own add just commits it."""
+        try:
+            accounts.create_account(
+                agency_id=self._agency_for_add(item), full_name=form.full_name.data or "",
+                email=form.email.data or "", roles=list(form.roles.data or []), password=form.password.data or "",
+                grantable=self.grantable_roles, policy=password_policy(),
+                department_id=self._id(getattr(item, "department", None)),
+                position_id=self._id(getattr(item, "position", None)),
+                phone=form.phone.data or None, into=item)
+        except DomainError:
             db.session.rollback()
-            raise ValidationError(f"Đã có tài khoản dùng địa chỉ {email}.")
-        parts = item.full_name.strip().rsplit(" ", 1)
-        first, last = (parts[1], parts[0]) if len(parts) == 2 else (parts[0], "")
-        user = sm.user_model(username=email, first_name=first, last_name=last or first, email=email, active=True)
-        from werkzeug.security import generate_password_hash
+            raise
+        log.info("account %s created for agency %s by %s", item.email, item.agency_id, g.user.username)
 
-        user.password = generate_password_hash(form.password.data)
-        user.roles = self._roles(form.roles.data)
-        db.session.add(user)
-        db.session.flush()
-        item.user_id = user.id
-        log.info("account %s created for agency %s by %s", email, item.agency_id, g.user.username)
-
-    def _sync_account(self, item: Any, form: Any) -> None:
-        user = item.user
-        if user is None:
-            return
-        email = (item.email or "").strip().lower()
-        item.email = email
-        user.username = email
-        user.email = email
-        keep = [r for r in user.roles if r.name not in self.grantable_roles]
-        user.roles = keep + self._roles(form.roles.data)
-        # Revocation stops login at once; the person's history and documents remain.
-        user.active = bool(item.active)
-        if not item.active and item.revoked_at is None:
-            from app.core import clock
-
-            item.revoked_at = clock.now()
+    def _sync_account(self, item: Any, form: Any, *, agency_id: int | None = None) -> None:
+        """Apply an edit through the accounts service: moves re-derive roles, unticking "active" revokes."""
+        wanted_active = bool(form.active.data) if hasattr(form, "active") else True
+        values = {
+            "full_name": form.full_name.data, "email": form.email.data, "phone": form.phone.data or "",
+            "department_id": self._id(getattr(item, "department", None)) if hasattr(form, "department") else None,
+            "position_id": self._id(getattr(item, "position", None)) if hasattr(form, "position") else None,
+            "roles": list(form.roles.data or []),
+        }
+        staff_id = item.id
+        # Forget what the form wrote into the row: the service applies the change and compares with the
+        # stored state (moves flag open tasks, roles follow the position).
+        db.session.expire(item)
+        try:
+            staff = db.session.get(Staff, staff_id)
+            if staff.active and not wanted_active:
+                accounts.revoke_account(staff_id, reason=f"Thu hồi bởi {g.user.username}")
+            elif not staff.active and wanted_active:
+                accounts.reinstate_account(staff_id)
+            accounts.change_account(staff_id, grantable=self.grantable_roles, agency_id=agency_id, **values)
+        except DomainError:
+            db.session.rollback()
+            raise
         log.info("account %s changed by %s (roles=%s active=%s)",
-                 email, g.user.username, form.roles.data, item.active)
+                 values["email"], g.user.username, values["roles"], wanted_active)
 
 
 class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
@@ -208,9 +218,6 @@ class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
         "department": [["agency_id", FilterEqualFunction, current_agency_id]],
         "position": [["agency_id", FilterEqualFunction, current_agency_id]],
     }
-
-    def process_form(self, form: Any, is_created: bool) -> None:
-        self._form = form
 
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)
@@ -273,8 +280,11 @@ class AgencyAccountView(_StaffAccountBase):
     show_columns = ["agency", *_StaffAccountBase.show_columns]
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
 
-    def process_form(self, form: Any, is_created: bool) -> None:
-        self._form = form
+    def _agency_for_add(self, item: Any) -> int:
+        agency = getattr(item, "agency", None)
+        if agency is None:
+            raise ValidationError("Chọn cơ quan của tài khoản.", field_errors={"agency": ["Trường này là bắt buộc."]})
+        return int(agency.id)
 
     def pre_add(self, item: Any) -> None:
         if not getattr(g, "agency", None) or not g.agency.is_central:
@@ -284,7 +294,8 @@ class AgencyAccountView(_StaffAccountBase):
     def pre_update(self, item: Any) -> None:
         if not getattr(g, "agency", None) or not g.agency.is_central:
             _refuse("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
-        self._sync_account(item, self._form)
+        agency = getattr(item, "agency", None)
+        self._sync_account(item, self._form, agency_id=agency.id if agency is not None else None)
 
 
 def register_views(ab: Any) -> None:

@@ -11,3 +11,7 @@ document_delivered = _signals.signal("document-delivered")
 task_opened = _signals.signal("task-opened")
 task_completed = _signals.signal("task-completed")
 instance_completed = _signals.signal("instance-completed")
+
+# The audit log (app.accounts subscribes): send(kind="document_viewed", agency_id=…, user_id=…,
+# target_type="document", target_id=…, message=…, detail={...}); who/where default to the request's origin.
+audit = _signals.signal("audit")

@@ -11,6 +11,10 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     from . import context, errors, home, inbox, progress
 
     errors.install(app)
+    from . import account, security_headers
+
+    security_headers.install(app)
+    account.install(app, appbuilder)
     context.install(app)
     home.register(appbuilder)
     inbox.register(appbuilder)

@@ -14,9 +14,10 @@ from wtforms.validators import DataRequired, EqualTo
 from app.accounts import passwords
 from app.accounts.audit import Origin, record_event, request_origin
 from app.accounts.hashing import verify_password
-from app.accounts.maintenance import upcoming_windows
+from app.accounts.maintenance import MaintenanceInfo, upcoming_windows
 from app.admin.permissions import register_common_grants
 from app.admin.security import SESSION_VERSION_KEY, password_policy
+from app.core.clock import VN_TZ
 from app.core.errors import DomainError
 from app.extensions import db
 
@@ -31,7 +32,8 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(message="Trường này là bắt buộc.")])
     new = PasswordField("Mật khẩu mới", validators=[DataRequired(message="Trường này là bắt buộc.")])
     confirm = PasswordField("Nhập lại mật khẩu mới", validators=[
-        DataRequired(message="Trường này là bắt buộc."), EqualTo("new", message="Hai lần nhập mật khẩu mới không khớp.")])
+        DataRequired(message="Trường này là bắt buộc."),
+        EqualTo("new", message="Hai lần nhập mật khẩu mới không khớp.")])
 
 
 class ChangePasswordView(BaseView):
@@ -96,6 +98,12 @@ def _force_password_change() -> Any:
     return redirect(url_for(CHANGE_ENDPOINT))
 
 
+def _banner(w: MaintenanceInfo) -> dict[str, str]:
+    fmt = "%H:%M %d/%m/%Y"
+    return {"title": w.title, "message": w.message, "starts": w.starts_at.astimezone(VN_TZ).strftime(fmt),
+            "ends": w.ends_at.astimezone(VN_TZ).strftime(fmt)}
+
+
 def install(app: Flask, appbuilder: Any) -> None:
     appbuilder.add_view_no_menu(ChangePasswordView())
     register_common_grants("ChangePasswordView", ("can_password",))
@@ -108,7 +116,7 @@ def install(app: Flask, appbuilder: Any) -> None:
         if request.endpoint in ("static", "appbuilder.static"):
             return {}
         try:
-            return {"maintenance_windows": upcoming_windows()}
-        except Exception:  # noqa: BLE001 - a banner must never take a page down (e.g. the database error page)
+            return {"maintenance_windows": [_banner(w) for w in upcoming_windows()]}
+        except Exception:  # a banner must never take a page down (e.g. the database error page)
             current_app.logger.debug("maintenance banner unavailable", exc_info=True)
             return {"maintenance_windows": []}

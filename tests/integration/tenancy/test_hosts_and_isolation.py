@@ -105,6 +105,9 @@ def test_agency_admin_creates_an_account_that_can_log_in(two_admins, logged_in, 
     assert staff.agency_id == a.id
     new = client_for(f"{a.code}.localhost")
     assert new.login("moi@test.vn", "Mk@12345678").status_code == 302
+    # An initial password set by an admin must be changed at the first login (app.accounts).
+    assert "/account/password" in new.get("/").headers["Location"]
+    new.form_post("/account/password", {"current": "Mk@12345678", "new": "Gm#98765432x", "confirm": "Gm#98765432x"})
     assert "Văn thư" in new.get("/").get_data(as_text=True)
 
 

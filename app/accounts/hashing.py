@@ -1,0 +1,37 @@
+"""Password hashes: argon2id for new ones; werkzeug's (scrypt/pbkdf2) still verified and upgraded at login."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from werkzeug.security import check_password_hash
+
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile defaults
+
+
+def _norm(password: str) -> str:
+    # The same password typed on two keyboards (NFC or NFD Vietnamese) must hash alike.
+    return unicodedata.normalize("NFC", password)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(_norm(password))
+
+
+def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
+    """(matches, needs_rehash)."""
+    if not stored or not password:
+        return False, False
+    if stored.startswith("$argon2"):
+        try:
+            _hasher.verify(stored, _norm(password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False, False
+        return True, _hasher.check_needs_rehash(stored)
+    try:
+        ok = check_password_hash(stored, _norm(password)) or check_password_hash(stored, password)
+    except ValueError:
+        return False, False
+    return ok, ok

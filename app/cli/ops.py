@@ -1,0 +1,131 @@
+"""`flask qlvb backup|restore|audit export|maintenance notify`: operations SoICT runs (Art 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.core import clock
+from app.core.errors import DomainError
+from app.extensions import db
+
+from .main import qlvb
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    db.session.rollback()
+    return click.ClickException("\n  - ".join([exc.message, *exc.details]))
+
+
+def _heads() -> list[str]:
+    from sqlalchemy import text
+
+    try:
+        return sorted(r[0] for r in db.session.execute(text("SELECT version_num FROM alembic_version")))
+    except Exception:  # a database without migrations still backs up
+        db.session.rollback()
+        return []
+
+
+@qlvb.command("backup")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Thư mục mới chứa bản sao lưu.")
+@with_appcontext
+def backup_cmd(out_dir: Path) -> None:
+    """Back up the database and stored files into a new directory with a checksum manifest."""
+    from app.accounts.audit import record_event
+    from app.ops.backup import backup
+
+    heads = _heads()
+    db.session.remove()
+    try:
+        result = backup(out_dir, database_url=db.engine.url.render_as_string(hide_password=False),
+                        upload_dir=Path(current_app.config["QLVB_UPLOAD_DIR"]), alembic_heads=heads)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    record_event("backup", username="cli", message=str(result.directory),
+                 detail={"files": result.files, "bytes": result.total_bytes})
+    db.session.commit()
+    click.echo(f"Đã sao lưu cơ sở dữ liệu và {result.files} tệp vào {result.directory} "
+               f"({result.total_bytes / 1e6:.1f} MB).")
+
+
+@qlvb.command("restore")
+@click.option("--from", "from_dir", required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu và thư mục tệp không trống.")
+@with_appcontext
+def restore_cmd(from_dir: Path, force: bool) -> None:
+    """Verify a backup's checksums, then restore it into this deployment's (fresh) database and file store."""
+    from app.ops.backup import restore
+
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = restore(from_dir, database_url=db.engine.url.render_as_string(hide_password=False),
+                           upload_dir=Path(current_app.config["QLVB_UPLOAD_DIR"]), force=force)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Đã kiểm tra {len(manifest['files'])} mã SHA-256 và khôi phục bản sao lưu lập lúc "
+               f"{manifest['created_at']}.")
+
+
+@qlvb.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("export")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--agency", "agency_code", default=None, help="Mã cơ quan (mặc định: mọi cơ quan).")
+@click.option("--user", default=None)
+@click.option("--kind", default=None)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@with_appcontext
+def audit_export_cmd(out_file: Path, agency_code: str | None, user: str | None, kind: str | None,
+                     since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Export audit events to CSV or XLSX (by the file's extension)."""
+    from app.accounts.audit import record_event
+    from app.accounts.audit_queries import AuditFilter, export_csv, export_xlsx
+    from app.tenancy.queries import agency_by_code
+
+    agency_id = None
+    if agency_code:
+        ref = agency_by_code(agency_code)
+        if ref is None:
+            raise click.ClickException(f"Không có cơ quan mã “{agency_code}”.")
+        agency_id = ref.id
+
+    def vn(day: dt.datetime | None, plus: int = 0) -> dt.datetime | None:
+        return None if day is None else (day + dt.timedelta(days=plus)).replace(tzinfo=clock.VN_TZ).astimezone(dt.UTC)
+
+    flt = AuditFilter(agency_id=agency_id, user=user, kind=kind, since=vn(since), until=vn(until, 1))
+    body = export_xlsx(flt) if out_file.suffix.lower() == ".xlsx" else export_csv(flt)
+    out_file.write_bytes(body)
+    record_event("export", username="cli", target_type="audit_log", message=str(out_file))
+    db.session.commit()
+    click.echo(f"Đã ghi {out_file} ({len(body)} byte).")
+
+
+@qlvb.group("maintenance")
+def maintenance_group() -> None:
+    """Maintenance notices (Art 10.1)."""
+
+
+@maintenance_group.command("notify")
+@with_appcontext
+def maintenance_notify_cmd() -> None:
+    """E-mail every active official about scheduled windows not yet announced (run it from cron)."""
+    from app.accounts.maintenance import SmtpSettings, send_maintenance_notices
+
+    cfg = current_app.config
+    try:
+        sent = send_maintenance_notices(clock.now(), SmtpSettings(cfg["QLVB_SMTP_HOST"], int(cfg["QLVB_SMTP_PORT"]),
+                                                                  cfg["QLVB_MAIL_FROM"]))
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"Đã gửi {sent} thư thông báo bảo trì.")

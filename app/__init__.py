@@ -26,10 +26,12 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
     Path(app.config["QLVB_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app.core import nfc_guard
+    from app.core import nfc_guard, sqlite
 
     nfc_guard.install()
     db.init_app(app)
+    with app.app_context():
+        sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     app.extensions["qlvb_job_queue"] = job_queue

@@ -53,14 +53,16 @@ def sync_roles(appbuilder: Any) -> None:
         if code in STAFF_ROLES:
             wanted.update(COMMON_GRANTS)
         wanted.update(GRANTS.get(code, {}))
+        current = set(role.permissions)
         for view, perms in wanted.items():
             for perm in perms:
                 pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
-                if pv not in role.permissions:
-                    sm.add_permission_role(role, pv)
+                if pv not in current:
+                    # Appending directly: FAB's add_permission_role commits once per grant.
+                    role.permissions.append(pv)
+                    current.add(pv)
     admin = sm.find_role(R.SOICT_ADMIN)
-    for pv in db.session.query(sm.permissionview_model).all():
-        if pv not in admin.permissions:
-            admin.permissions.append(pv)
-    db.session.flush()
+    granted = set(admin.permissions)
+    admin.permissions.extend(pv for pv in db.session.query(sm.permissionview_model).all() if pv not in granted)
+    db.session.commit()
     log.info("roles synchronised: %s", ", ".join(sorted(R.ALL_ROLES)))

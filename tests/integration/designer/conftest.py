@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
+from tests.support.designer import FIXTURES, ROOT, template, with_check_step
 
-
-def template(key: str) -> str:
-    return (ROOT / "processes" / "templates" / f"{key}.bpmn").read_text(encoding="utf-8")
-
-
-def with_check_step(xml: str) -> str:
-    """The incoming template with a clerk step "Kiểm tra thể thức" between registering and assigning."""
-    step = (
-        '<bpmn:userTask id="check_format" name="Kiểm tra thể thức">'
-        '<bpmn:extensionElements><spiffworkflow:properties>'
-        '<spiffworkflow:property name="formKey" value="incoming_register" />'
-        '<spiffworkflow:property name="dueDays" value="1" />'
-        '</spiffworkflow:properties></bpmn:extensionElements>'
-        '<bpmn:incoming>Flow_registered</bpmn:incoming><bpmn:outgoing>Flow_checked</bpmn:outgoing>'
-        '</bpmn:userTask>\n'
-        '    <bpmn:sequenceFlow id="Flow_checked" sourceRef="check_format" targetRef="assign" />\n    '
-    )
-    xml = xml.replace('<bpmn:flowNodeRef>register</bpmn:flowNodeRef>',
-                      '<bpmn:flowNodeRef>register</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>check_format</bpmn:flowNodeRef>')
-    xml = xml.replace('<bpmn:sequenceFlow id="Flow_registered" sourceRef="register" targetRef="assign" />',
-                      '<bpmn:sequenceFlow id="Flow_registered" sourceRef="register" targetRef="check_format" />')
-    xml = re.sub(r'(<bpmn:userTask id="assign" .*?)<bpmn:incoming>Flow_registered</bpmn:incoming>',
-                 r'\1<bpmn:incoming>Flow_checked</bpmn:incoming>', xml, flags=re.S)
-    return xml.replace('<bpmn:endEvent id="EndEvent_1"', step + '<bpmn:endEvent id="EndEvent_1"', 1)
+__all__ = ["FIXTURES", "ROOT", "template", "with_check_step"]
 
 
 @dataclass
@@ -51,7 +25,8 @@ class AdminSetup:
 def ctx(app: Any) -> Any:
     from app.designer.diagrams import validation_context
 
-    return validation_context(None, forms_dir=app.config["QLVB_FORMS_DIR"], processes_dir=app.config["QLVB_PROCESSES_DIR"])
+    return validation_context(None, forms_dir=app.config["QLVB_FORMS_DIR"],
+                              processes_dir=app.config["QLVB_PROCESSES_DIR"])
 
 
 @pytest.fixture

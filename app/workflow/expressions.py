@@ -89,16 +89,15 @@ def _safe_power(base: Any, exponent: Any) -> Any:
 
 def _safe_mult(a: Any, b: Any) -> Any:
     for seq, times in ((a, b), (b, a)):
-        if isinstance(seq, str | list | tuple) and isinstance(times, int):
-            if times * len(seq) > MAX_SEQUENCE_LENGTH:
-                raise ExpressionError(f"Kết quả phép nhân chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
+        if isinstance(seq, str | list | tuple) and isinstance(times, int) and times * len(seq) > MAX_SEQUENCE_LENGTH:
+            raise ExpressionError(f"Kết quả phép nhân chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
     return operator.mul(a, b)
 
 
 def _safe_add(a: Any, b: Any) -> Any:
-    if isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple):
-        if len(a) + len(b) > MAX_SEQUENCE_LENGTH:
-            raise ExpressionError(f"Kết quả phép cộng chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
+    sequences = isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple)
+    if sequences and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
+        raise ExpressionError(f"Kết quả phép cộng chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
     return operator.add(a, b)
 
 
@@ -199,9 +198,10 @@ def _check_node(expression: str, node: ast.AST) -> None:
             raise _reject(expression, "chỉ được lấy phần tử bằng một khóa cố định, ví dụ data[\"x\"] hoặc ds[0]")
         if isinstance(key.value, str) and key.value.startswith("_"):
             raise _reject(expression, f'khóa "{key.value}" bắt đầu bằng "_" không được phép')
-    elif isinstance(node, ast.Constant):
-        if isinstance(node.value, bytes) or node.value is Ellipsis or isinstance(node.value, complex):
-            raise _reject(expression, "kiểu hằng số này không được hỗ trợ")
+    elif isinstance(node, ast.Constant) and (
+        isinstance(node.value, bytes) or node.value is Ellipsis or isinstance(node.value, complex)
+    ):
+        raise _reject(expression, "kiểu hằng số này không được hỗ trợ")
     if not isinstance(node, _ALLOWED_NODES):
         label = _FORBIDDEN_LABELS.get(type(node), f'cú pháp "{type(node).__name__}"')
         raise _reject(expression, f"không được dùng {label}")
@@ -290,3 +290,14 @@ def evaluate(expression: str, data: Mapping[str, Any] | None = None) -> Any:
         ) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f'Biểu thức "{_shorten(expression)}" quá phức tạp') from None
+
+
+def expression_names(expression: str) -> frozenset[str]:
+    """The data names an expression reads (not constants, not the allowed functions it calls)."""
+    tree = _compile(expression)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return frozenset(
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS
+    )

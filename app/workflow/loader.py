@@ -56,7 +56,8 @@ def parse_xml(xml: str | bytes) -> etree._Element:
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
     if len(data) > MAX_DIAGRAM_BYTES:
         raise DiagramInvalidError(
-            [ProblemInfo(None, None, f"Tệp sơ đồ quá lớn ({len(data) // 1024} KB, tối đa {MAX_DIAGRAM_BYTES // 1024} KB)")]
+            [ProblemInfo(None, None,
+                         f"Tệp sơ đồ quá lớn ({len(data) // 1024} KB, tối đa {MAX_DIAGRAM_BYTES // 1024} KB)")]
         )
     try:
         DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -76,7 +77,8 @@ def parse_xml(xml: str | bytes) -> etree._Element:
         return etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise DiagramInvalidError(
-            [ProblemInfo(None, None, f"Tệp sơ đồ không phải XML hợp lệ (dòng {exc.lineno}): {exc.msg}", line=exc.lineno)]
+            [ProblemInfo(None, None, f"Tệp sơ đồ không phải XML hợp lệ (dòng {exc.lineno}): {exc.msg}",
+                         line=exc.lineno)]
         ) from None
 
 
@@ -162,7 +164,8 @@ def build_diagram(xml: str, root: etree._Element | None = None) -> Diagram:
     processes = executable_processes(root)
     if len(processes) != 1:
         raise DiagramInvalidError(
-            [ProblemInfo(None, None, f"Sơ đồ phải có đúng một quy trình thực thi được (isExecutable), có {len(processes)}")]
+            [ProblemInfo(None, None,
+                         f"Sơ đồ phải có đúng một quy trình thực thi được (isExecutable), có {len(processes)}")]
         )
     process = processes[0]
     process_id = process.get("id", "")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from app.workflow.errors import DiagramInvalidError, ExpressionError, ProblemInfo
-from app.workflow.expressions import check_expression
+from app.workflow.expressions import check_expression, expression_names
 from app.workflow.loader import BPMN_NS, NS, SPIFF_NS, build_diagram, executable_processes, parse_xml, sha256_of
 from app.workflow.operations import registered_operations
 
@@ -266,7 +266,8 @@ def _check_user_tasks(
                 local = _local(child)[1]
                 if local in ("loopCardinality", "completionCondition"):
                     _check_expression(c, child, child.text, "Biểu thức lặp")
-                if local in ("loopDataInputRef", "loopDataOutputRef") and not _FIELD_RE.match((child.text or "").strip()):
+                ref = (child.text or "").strip()
+                if local in ("loopDataInputRef", "loopDataOutputRef") and not _FIELD_RE.match(ref):
                     c.add(child, f'"{local}" phải là tên một trường dữ liệu')
 
 
@@ -306,9 +307,9 @@ def _check_flows(c: _Collector, process: etree._Element) -> None:
     targets = {flow.get("targetRef") for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for node in process:
         _, local = _local(node)
-        if local in _LABELS and local not in ("sequenceFlow", "lane", "startEvent", "boundaryEvent"):
-            if node.get("id") not in targets:
-                c.add(node, "không có luồng nào đi vào")
+        needs_incoming = local in _LABELS and local not in ("sequenceFlow", "lane", "startEvent", "boundaryEvent")
+        if needs_incoming and node.get("id") not in targets:
+            c.add(node, "không có luồng nào đi vào")
 
 
 def _check_top_level(c: _Collector, root: etree._Element) -> None:
@@ -377,3 +378,52 @@ def _operations_in(processes: Iterable[etree._Element]) -> set[str]:
         for process in processes
         for op in process.iter(f"{{{SPIFF_NS}}}serviceTaskOperator")
     }
+
+
+def referenced_fields(xml: str) -> dict[str, frozenset[str]]:
+    """Data names a diagram reads, each with the ids of the elements that read it.
+
+    Gateway and flow conditions, MI expressions, timer values and service-task parameters contribute
+    the names they use (not constants or allowed functions); ``candidateDepartmentField``,
+    ``candidateUserField``, ``dueField`` and ``loopDataInputRef`` contribute their value. The designer
+    and the tests compare this with the fields of the diagram's forms, so a renamed field is caught.
+    """
+    root = parse_xml(xml)
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, node: etree._Element) -> None:
+        found.setdefault(name, set()).add(_owner(node).get("id") or "")
+
+    def add_expression(text: str | None, node: etree._Element) -> None:
+        if text and text.strip():
+            for name in expression_names(text.strip()):
+                add(name, node)
+
+    for process in executable_processes(root):
+        for condition in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
+            add_expression(condition.text, condition)
+        for local in ("loopCardinality", "completionCondition", "timeDuration", "timeDate", "timeCycle"):
+            for node in process.iter(f"{{{BPMN_NS}}}{local}"):
+                add_expression(node.text, node)
+        for param in process.iter(f"{{{SPIFF_NS}}}parameter"):
+            add_expression(param.get("value"), param)
+        for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+            props = _properties(task)
+            for prop in ("candidateDepartmentField", "candidateUserField", "dueField"):
+                if props.get(prop):
+                    add(props[prop].strip(), task)
+            for ref in task.iterfind("bpmn:multiInstanceLoopCharacteristics/bpmn:loopDataInputRef", NS):
+                if ref.text and ref.text.strip():
+                    add(ref.text.strip(), task)
+    return {name: frozenset(ids) for name, ids in found.items()}
+
+
+def produced_fields(xml: str) -> frozenset[str]:
+    """Names a diagram itself puts into the data: multi-instance input items (one per child task)."""
+    root = parse_xml(xml)
+    return frozenset(
+        item.get("id", "")
+        for process in executable_processes(root)
+        for item in process.iter(f"{{{BPMN_NS}}}inputDataItem")
+        if item.get("id")
+    )

@@ -102,12 +102,12 @@ def test_opinion_multi_instance_collects_answers() -> None:
     ready = run.ready_user_tasks()
     assert sorted(t.candidate_user_id for t in ready) == [11, 12, 13]
     assert {t.multi_instance_item for t in ready} == {11, 12, 13}
-    for task in ready:
+    for task, answer in zip(ready, ("agree", "agree_with_comments", "disagree"), strict=True):
         run = restore_run(run.diagram, run.dump(), REF)
-        run.complete_task(task.task_uuid, {"opinion": {"by": task.candidate_user_id}})
+        run.complete_task(task.task_uuid, {"answer": answer, "comment": f"Ý kiến của {task.candidate_user_id}"})
     consolidate = run.ready_user_tasks()
     assert [t.bpmn_id for t in consolidate] == ["consolidate"]
-    assert run.task_data(consolidate[0].task_uuid)["answers"] == [{"by": 11}, {"by": 12}, {"by": 13}]
+    assert run.task_data(consolidate[0].task_uuid)["answers"] == ["agree", "agree_with_comments", "disagree"]
 
 
 def test_legal_review_override_returns_to_specialist(calls: list[Any]) -> None:

@@ -103,7 +103,9 @@ def test_length_limit_names_the_limit() -> None:
         ('date("hôm qua")', {}, "không phải là ngày"),
     ],
 )
-def test_runtime_failures_are_expression_errors_in_vietnamese(expression: str, data: dict[str, Any], fragment: str) -> None:
+def test_runtime_failures_are_expression_errors_in_vietnamese(
+    expression: str, data: dict[str, Any], fragment: str
+) -> None:
     with pytest.raises(ExpressionError) as info:
         evaluate(expression, data)
     assert fragment in info.value.message

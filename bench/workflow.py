@@ -1,23 +1,34 @@
 #!/usr/bin/env python3
-"""Workflow service layer vs the raw engine, and per-step cost against instance length.
+"""Workflow service layer vs the raw engine, per-step cost against instance length, and the inbox at scale.
 
 Run: .venv/bin/python bench/workflow.py [--routes 60] [--runs 3]
-Uses DATABASE_URL if set (PostgreSQL), else a temporary SQLite file. Prints:
- (a) incoming routes/s through app.workflow.services (one commit per step, like one request per step)
-     vs raw SpiffWorkflow doing the same route on the same diagram with a JSON serialize+deserialize
-     between steps (the method of shared/bench/raw_spiffworkflow.py), and the ratio (target >= 0.5);
- (b) mean cost of one step in a 100-step linear instance vs a 4-step one (target ratio <= 1.5).
+     .venv/bin/python bench/workflow.py --inbox [--sizes 100000,1000000] [--queries 400] [--legacy]
+Routes use DATABASE_URL if set (PostgreSQL), else a temporary SQLite file. Prints:
+ (a) incoming routes/s through app.workflow.services, one commit per step like one request per step (lock
+     and load the instance, permission check, complete, persist changed state, inbox rows, timeline, commit)
+     vs raw SpiffWorkflow doing the same route on the same diagram with a JSON serialize+deserialize between
+     steps (the method of shared/bench/raw_spiffworkflow.py), measured in the same run; target ratio >= 0.5.
+     Shown warm (the per-process workflow cache, validated by the row's revision) and cold (cache off), and
+     with the other packages' task signal receivers (notifications…) muted and as configured;
+ (b) mean cost of one step in a 100-step linear instance vs a 4-step one, warm and cold (target <= 1.5);
+ (c) with --inbox, on PostgreSQL only: a scratch database (created and dropped here) filled with human_task
+     rows across 35 agencies, then p50/p95 of the inbox page query for random actors at each size, and the
+     ratio of the largest to the smallest (target p95 <= 20 ms and ratio close to 1). --legacy measures the
+     query and indexes before the UNION ALL rewrite, for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import random
 import secrets
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +43,8 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 ROLES = frozenset({"clerk", "leader", "head", "specialist", "legal"})
 INCOMING_XML = (ROOT / "processes" / "templates" / "incoming.bpmn").read_text(encoding="utf-8")
+WHO = {"register": "clerk", "assign": "leader", "assign_specialist": "head", "process": "specialist",
+       "confirm": "head"}
 
 
 def route_forms(dept_id: int, specialist_id: int) -> dict[str, dict[str, Any]]:
@@ -96,11 +109,11 @@ def raw_routes_per_s(routes: int, forms: dict[str, dict[str, Any]]) -> float:
 
 
 # -- service layer -----------------------------------------------------------------------------
-def make_app(tmp: Path) -> Any:
+def make_app(tmp: Path, url: str | None = None) -> tuple[Any, str]:
     from app import create_app
     from app.cli.main import run_init
 
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app = create_app({
@@ -120,13 +133,12 @@ def setup_org() -> dict[str, Any]:
 
     agency = list_agencies()[0]
     dept = departments_of(agency.id)[0]
-    dept_code = dept.code
     actors = {}
     for key, role, in_dept in (("clerk", "clerk", False), ("leader", "leader", False), ("head", "head", True),
                                ("specialist", "specialist", True)):
         staff = create_staff_account(
             agency_code=agency.code, full_name=f"Bench {key}", email=f"bench{secrets.token_hex(4)}@x.vn",
-            roles=[role], password="Pw@" + secrets.token_hex(8), department_code=dept_code if in_dept else None,
+            roles=[role], password="Pw@" + secrets.token_hex(8), department_code=dept.code if in_dept else None,
         )
         db.session.flush()
         actors[key] = ActorRef(staff.user_id, agency.id, frozenset({role}), dept.id if in_dept else None)
@@ -139,8 +151,6 @@ def service_routes_per_s(routes: int, org: dict[str, Any], forms: dict[str, dict
     from app.workflow import services
     from app.workflow.queries import open_tasks
 
-    who = {"register": "clerk", "assign": "leader", "assign_specialist": "head", "process": "specialist",
-           "confirm": "head"}
     actors = org["actors"]
     t0 = time.perf_counter()
     for i in range(routes):
@@ -149,8 +159,8 @@ def service_routes_per_s(routes: int, org: dict[str, Any], forms: dict[str, dict
         db.session.commit()
         task_ids = list(inst.open_task_ids)
         while task_ids:
-            task = open_tasks(inst.id)[0]
-            info = services.complete_task(task.id, actors[who[task.bpmn_id]], forms[task.bpmn_id])
+            task = open_tasks(inst.id)[0]  # what the task page reads before the POST
+            info = services.complete_task(task.id, actors[WHO[task.bpmn_id]], forms[task.bpmn_id])
             db.session.commit()
             task_ids = list(info.open_task_ids)
         assert info.status == "completed"
@@ -177,17 +187,38 @@ def per_step_ms(org: dict[str, Any], key: str, instances: int) -> float:
     return statistics.mean(timings) * 1e3
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--routes", type=int, default=60)
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
+@contextlib.contextmanager
+def task_receivers_muted(muted: bool) -> Iterator[None]:
+    from app.core import signals
+
+    if not muted:
+        yield
+        return
+    with signals.task_opened.muted(), signals.task_completed.muted():
+        yield
+
+
+@contextlib.contextmanager
+def run_cache(warm: bool) -> Iterator[None]:
+    from app.workflow.services import configure_run_cache
+
+    configure_run_cache(1024 if warm else 0)
+    try:
+        yield
+    finally:
+        configure_run_cache(1024)
+
+
+def bench_routes(args: argparse.Namespace) -> None:
     import logging
+
+    from app.core import signals
 
     logging.disable(logging.INFO)
     tmp = Path(tempfile.mkdtemp(prefix="qlvb_bench_"))
     app, url = make_app(tmp)
     with app.app_context():
+        from app.extensions import db
         from app.workflow.operations import register_operation
         from app.workflow.services import publish_version
 
@@ -198,26 +229,243 @@ def main() -> None:
         for n in (4, 100):
             publish_version(None, f"linear_{n}", linear_bpmn(n), by_user_id=None, note="bench", known_roles=ROLES,
                             known_forms=None)
-        from app.extensions import db
-
         db.session.commit()
         forms = route_forms(org["dept_id"], org["actors"]["specialist"].user_id)
-        service_routes_per_s(5, org, forms)  # warm caches (diagram parse, mappers)
-        ours, raw = [], []
-        for _ in range(args.runs):
+        service_routes_per_s(5, org, forms)  # warm caches (diagram parse, mappers, statements)
+        receivers = sorted({getattr(r, "__module__", "?") for sig in (signals.task_opened, signals.task_completed)
+                            for r in sig.receivers_for("workflow")})
+        print(f"db={url.split(':', 1)[0]} runs={args.runs} routes/run={args.routes} "
+              f"(5 user tasks per route, commit per step); task signal receivers: {', '.join(receivers) or 'none'}")
+        variants = [("warm cache, receivers muted", True, True), ("cold cache, receivers muted", False, True)]
+        if receivers:
+            variants.append(("warm cache, receivers as configured", True, False))
+        results: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+        raw: list[float] = []
+        for _ in range(args.runs):  # interleaved, so load on the shared host hits both sides alike
             raw.append(raw_routes_per_s(args.routes, forms))
-            ours.append(service_routes_per_s(args.routes, org, forms))
-        ours_m, raw_m = statistics.median(ours), statistics.median(raw)
-        dialect = url.split(":", 1)[0]
-        print(f"db={dialect} runs={args.runs} routes/run={args.routes} (5 user tasks per route, commit per step)")
-        print(f"(a) service layer {ours_m:.1f} routes/s | raw SpiffWorkflow + JSON round trip {raw_m:.1f} routes/s"
-              f" | ratio {ours_m / raw_m:.2f} (target >= 0.5)")
-        per_step_ms(org, "linear_4", 2)  # warm
-        short = statistics.median(per_step_ms(org, "linear_4", 10) for _ in range(args.runs))
-        long = statistics.median(per_step_ms(org, "linear_100", 1) for _ in range(args.runs))
-        print(f"(b) per step: 4-step instance {short:.2f} ms | 100-step instance {long:.2f} ms"
-              f" | ratio {long / short:.2f} (target <= 1.5)")
-        print("(c) inbox p95 at 1M tasks on PostgreSQL: not measured yet (TODO)")
+            for name, warm, muted in variants:
+                with run_cache(warm), task_receivers_muted(muted):
+                    results[name].append(service_routes_per_s(args.routes, org, forms))
+        raw_m = statistics.median(raw)
+        print(f"(a) raw SpiffWorkflow + JSON round trip per step: {raw_m:.1f} routes/s")
+        for name, rates in results.items():
+            ours = statistics.median(rates)
+            print(f"    service layer, {name}: {ours:.1f} routes/s | ratio {ours / raw_m:.2f} (target >= 0.5)")
+        for warm in (True, False):
+            with run_cache(warm), task_receivers_muted(True):
+                per_step_ms(org, "linear_4", 2)  # warm up
+                short = statistics.median(per_step_ms(org, "linear_4", 10) for _ in range(args.runs))
+                long = statistics.median(per_step_ms(org, "linear_100", 1) for _ in range(args.runs))
+            label = "warm cache" if warm else "cold cache"
+            print(f"(b) per step, {label}: 4-step instance {short:.2f} ms | 100-step instance {long:.2f} ms"
+                  f" | ratio {long / short:.2f} (target <= 1.5)")
+        print("(c) inbox at scale: run with --inbox (PostgreSQL)")
+
+
+# -- (c) inbox at scale ------------------------------------------------------------------------------
+AGENCIES = 35
+STAFF_PER_AGENCY = 300
+
+FILL_SQL = """
+INSERT INTO human_task (agency_id, instance_id, task_uuid, bpmn_id, name, process_key, subject_type, subject_id,
+    form_key, candidate_role, candidate_department_id, candidate_user_id, claimed_by_id, state, due_at, created_at,
+    completed_at, completed_by_id)
+SELECT a.agency_id, g / 5 + 1, md5(g::text)::uuid::text, 'process', 'Xử lý văn bản', 'incoming', 'incoming', g / 5,
+    'incoming_process',
+    CASE WHEN r.kind < 0.45 THEN NULL ELSE r.role END,
+    CASE WHEN r.kind >= 0.45 AND r.role IN ('head', 'specialist') AND r.d < 0.8 AND a.depts IS NOT NULL
+         THEN a.depts[1 + floor(r.d2 * array_length(a.depts, 1))::int] END,
+    CASE WHEN r.kind < 0.45 THEN a.idx * 1000 + 1 + floor(%(staff)s::int * r.u * r.u)::int END,
+    CASE WHEN r.kind >= 0.45 AND r.s < 0.12 AND r.c < 0.10
+         THEN a.idx * 1000 + 1 + floor(%(staff)s::int * r.c2)::int END,
+    CASE WHEN r.s < 0.12 THEN 'open' WHEN r.s < 0.95 THEN 'done' ELSE 'cancelled' END,
+    CASE WHEN r.due < 0.85 THEN now() + (r.due2 * 60 - 20) * interval '1 day' END,
+    now() - r.age * interval '365 days',
+    CASE WHEN r.s >= 0.12 THEN now() - r.age * interval '365 days' + r.took * interval '10 days' END,
+    CASE WHEN r.s >= 0.12 AND r.s < 0.95 THEN a.idx * 1000 + 1 + floor(%(staff)s::int * r.u * r.u)::int END
+FROM generate_series(%(lo)s::int, %(hi)s::int) AS g
+JOIN bench_agency a ON a.idx = g %% %(agencies)s::int
+CROSS JOIN LATERAL (
+    SELECT random() + 0 * g AS kind, random() AS d, random() AS d2, random() AS u, random() AS s, random() AS c,
+           random() AS c2, random() AS due, random() AS due2, random() AS age, random() AS took,
+           (ARRAY['clerk', 'leader', 'head', 'head', 'specialist', 'specialist', 'specialist', 'legal'])
+               [1 + floor(random() * 8)::int] AS role
+) AS r
+"""
+
+LEGACY_INDEXES = (
+    "CREATE INDEX ix_legacy_user_inbox ON human_task (agency_id, state, candidate_user_id, due_at)",
+    "CREATE INDEX ix_legacy_role_inbox ON human_task (agency_id, state, candidate_role, candidate_department_id,"
+    " due_at)",
+    "CREATE INDEX ix_legacy_done_by ON human_task (completed_by_id, completed_at)",
+    "CREATE INDEX ix_legacy_claimed ON human_task (claimed_by_id, state)",
+)
+
+
+def legacy_inbox(actor: Any, limit: int, now: Any) -> list[Any]:
+    """The todo page as it was before the rewrite: one predicate with ORs, sorted."""
+    from sqlalchemy import and_, or_, select
+
+    from app.extensions import db
+    from app.workflow.models import HumanTask as H
+
+    by_role = and_(H.candidate_user_id.is_(None), H.candidate_role.in_(sorted(actor.roles)),
+                   or_(H.candidate_department_id.is_(None), H.candidate_department_id == actor.department_id))
+    query = (
+        select(H.__table__)
+        .where(H.agency_id == actor.agency_id, H.state == "open",
+               or_(H.candidate_user_id == actor.user_id, by_role), H.claimed_by_id.is_(None),
+               or_(H.due_at.is_(None), H.due_at >= now))
+        .order_by(H.due_at.asc().nulls_last(), H.id.asc())
+        .limit(limit)
+    )
+    return list(db.session.execute(query))
+
+
+def random_actor(rng: random.Random, agencies: list[tuple[int, int, list[int]]]) -> Any:
+    from app.workflow.info import ActorRef
+
+    idx, agency_id, depts = rng.choice(agencies)
+    user = idx * 1000 + 1 + int(STAFF_PER_AGENCY * rng.random() ** 2)
+    roles = rng.choice([("specialist",), ("specialist",), ("head",), ("head", "specialist"), ("clerk",),
+                        ("leader",), ("legal",), ("clerk", "legal")])
+    dept = rng.choice(depts) if depts and ("head" in roles or "specialist" in roles) else None
+    return ActorRef(user_id=user, agency_id=agency_id, roles=frozenset(roles), department_id=dept)
+
+
+def measure_inbox(agencies: list[tuple[int, int, list[int]]], queries: int, legacy: bool) -> dict[str, list[float]]:
+    from app.core import clock
+    from app.extensions import db
+    from app.workflow import queries as wfq
+
+    rng = random.Random(7)
+    timings: dict[str, list[float]] = {"todo": [], "overdue": [], "done": [], "count todo": []}
+    now = clock.now()
+    for i in range(queries + 50):
+        actor = random_actor(rng, agencies)
+        calls = {"todo": lambda a=actor: legacy_inbox(a, 30, now)} if legacy else {
+            "todo": lambda a=actor: wfq.inbox(a, "todo", limit=30, now=now),
+            "overdue": lambda a=actor: wfq.inbox(a, "overdue", limit=30, now=now),
+            "done": lambda a=actor: wfq.inbox(a, "done", limit=30, now=now),
+            "count todo": lambda a=actor: wfq.count_inbox(a, "todo", now=now),
+        }
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            call()
+            elapsed = (time.perf_counter() - t0) * 1e3
+            db.session.rollback()
+            if i >= 50:  # the first 50 warm the buffer cache and statement caches
+                timings[name].append(elapsed)
+    return {k: v for k, v in timings.items() if v}
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bench_inbox(args: argparse.Namespace) -> None:
+    import logging
+
+    import psycopg
+
+    logging.disable(logging.INFO)
+    base_url = os.environ.get("DATABASE_URL", "").replace("postgresql+psycopg://", "postgresql://")
+    if not base_url.startswith(("postgresql://", "postgres://")):
+        sys.exit("--inbox needs DATABASE_URL=postgresql://… (a scratch database is created next to it)")
+    server, _, _ = base_url.rpartition("/")
+    name = f"qlvb_inbox_bench_{os.getpid()}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="qlvb_inbox_"))
+        app, _ = make_app(tmp, f"{server}/{name}")
+        with app.app_context():
+            run_inbox(args, f"{server}/{name}")
+        with app.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_inbox(args: argparse.Namespace, url: str) -> None:
+    import psycopg
+
+    from app.extensions import db
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")  # synthetic users/instances: skip FK triggers
+        conn.execute("CREATE TABLE bench_agency (idx int, agency_id int, depts int[])")
+        conn.execute(
+            "INSERT INTO bench_agency SELECT (row_number() OVER (ORDER BY a.id) - 1)::int, a.id,"
+            " (SELECT array_agg(d.id ORDER BY d.id) FROM department d WHERE d.agency_id = a.id)"
+            " FROM agency a ORDER BY a.id LIMIT %(n)s", {"n": AGENCIES},
+        )
+        agencies = [(r[0], r[1], list(r[2] or [])) for r in conn.execute("SELECT * FROM bench_agency ORDER BY idx")]
+        if args.legacy:
+            for name in ("ix_human_task_open_user", "ix_human_task_open_role", "ix_human_task_open_role_dept",
+                         "ix_human_task_open_claimed", "ix_human_task_done_by"):
+                conn.execute(f"DROP INDEX {name}")
+            for ddl in LEGACY_INDEXES:
+                conn.execute(ddl)
+        print(f"inbox bench on a scratch PostgreSQL database, {len(agencies)} agencies, {STAFF_PER_AGENCY} staff "
+              f"each; 12% open, 83% done, 5% cancelled; 45% of tasks for a named person; page of 30"
+              + (" -- LEGACY query and indexes" if args.legacy else ""))
+        done, p95 = 0, {}
+        for size in sizes:
+            t0 = time.perf_counter()
+            conn.execute(FILL_SQL, {"lo": done + 1, "hi": size, "staff": STAFF_PER_AGENCY, "agencies": len(agencies)})
+            conn.execute("ANALYZE human_task")
+            fill_s = time.perf_counter() - t0
+            done = size
+            timings = measure_inbox(agencies, args.queries, args.legacy)
+            db.session.remove()
+            parts = " | ".join(f"{k} p50 {pct(v, 50):.2f} p95 {pct(v, 95):.2f} ms" for k, v in timings.items())
+            print(f"  {size:>9,} tasks (filled in {fill_s:.0f} s): {parts}")
+            p95[size] = pct(timings["todo"], 95)
+        first, last = sizes[0], sizes[-1]
+        print(f"(c) inbox todo page p95: {p95[first]:.2f} ms at {first:,} | {p95[last]:.2f} ms at {last:,} | "
+              f"ratio {p95[last] / p95[first]:.2f} (target p95 <= 20 ms, ratio close to 1)")
+        if args.explain:
+            explain(agencies)
+
+
+def explain(agencies: list[tuple[int, int, list[int]]]) -> None:
+    from sqlalchemy import text
+
+    from app.core import clock
+    from app.extensions import db
+    from app.workflow.queries import _page_query
+
+    rng = random.Random(11)
+    actor = next(a for a in (random_actor(rng, agencies) for _ in range(100)) if a.department_id and len(a.roles) > 1)
+    query = _page_query(actor, "todo", 30, 0, clock.now())
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    print(f"EXPLAIN (ANALYZE, BUFFERS) todo page of {actor}:")
+    for (line,) in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}")):
+        print("   ", line)
+    db.session.rollback()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--routes", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--inbox", action="store_true", help="run (c), the inbox at scale (PostgreSQL)")
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--queries", type=int, default=400)
+    ap.add_argument("--legacy", action="store_true", help="with --inbox: the query and indexes before the rewrite")
+    ap.add_argument("--explain", action="store_true", help="with --inbox: print one EXPLAIN ANALYZE at the end")
+    args = ap.parse_args()
+    if args.inbox:
+        bench_inbox(args)
+    else:
+        bench_routes(args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -33,8 +33,14 @@ from app.workflow.loader import Diagram
 from app.workflow.operations import InstanceRef, get_operation
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-_ENCODER = create_encoder(_REGISTRY)
+# Dumping uses its own registry left in encoder mode for good (the JSON encoder finishes the conversion):
+# toggling the flag on a shared registry around each dump would race between request threads.
+_DUMP_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_DUMP_REGISTRY._encoder_mode = True
+_ENCODER = create_encoder(_DUMP_REGISTRY)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
+# Tasks in these states may have their data or internal data changed in place without a state change.
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # The JSON key Spiff would read as a serialized object (spiff-arena #1712): refuse it in form data.
 _RESERVED_DATA_KEYS = {"typename"}
 
@@ -42,7 +48,9 @@ _RESERVED_DATA_KEYS = {"typename"}
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
     """Script environment that never calls eval/exec: expressions go to the restricted evaluator."""
 
-    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         names = ChainMap(dict(context), dict(external_context or {})) if external_context else context
         return evaluate(expression, names)
 
@@ -115,6 +123,16 @@ class WorkflowState:
 
 
 @dataclass(frozen=True)
+class WorkflowChanges:
+    """What a step changed: the instance-level JSON, new and changed task rows, and removed task ids."""
+
+    meta: str
+    added: dict[str, str]
+    changed: dict[str, str]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TimerInfo:
     bpmn_id: str
     fires_at: dt.datetime | None
@@ -172,12 +190,26 @@ def _runtime_error(exc: Exception, diagram: Diagram) -> WorkflowRuntimeError:
     return WorkflowRuntimeError(f"Quy trình không chạy tiếp được: {message}")
 
 
+def _signature(task: Any) -> tuple[Any, ...]:
+    return (task.state, task.last_state_change, task.triggered, tuple(task._children))
+
+
+def _encode_task(task: Any) -> str:
+    return json.dumps(_DUMP_REGISTRY.convert(task), cls=_ENCODER, separators=(",", ":"))
+
+
 class WorkflowRun:
     """One running workflow. Create with ``start_run`` or ``restore_run``."""
 
-    def __init__(self, diagram: Diagram, workflow: BpmnWorkflow):
+    def __init__(self, diagram: Diagram, workflow: BpmnWorkflow, stored: dict[str, str] | None = None):
         self.diagram = diagram
         self._wf = workflow
+        # The task JSON as last persisted, and each task's signature then: a step re-encodes only the
+        # tasks whose signature moved (plus live ones), so its cost does not grow with the instance.
+        self._stored: dict[str, str] = stored if stored is not None else {}
+        self._signatures: dict[UUID, tuple[Any, ...]] = (
+            {uid: _signature(task) for uid, task in workflow.tasks.items()} if self._stored else {}
+        )
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -194,12 +226,40 @@ class WorkflowRun:
 
     @property
     def operations_called(self) -> tuple[str, ...]:
-        """Operations run by service tasks since this object was created or restored."""
+        """Operations run by service tasks since this object was created, restored or last asked."""
         return tuple(self._wf.script_engine.calls)
 
+    def take_operations_called(self) -> tuple[str, ...]:
+        """The operations run since the last call, then forget them (a cached run lives across steps)."""
+        calls = tuple(self._wf.script_engine.calls)
+        self._wf.script_engine.calls.clear()
+        return calls
+
     def ready_user_tasks(self) -> list[ReadyTaskInfo]:
-        tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)
-        return [self._describe(task) for task in tasks if isinstance(task.task_spec, UserTaskMixin)]
+        # A flat scan of the task dict (creation order) instead of Spiff's filtered tree walk: same set, 5x cheaper.
+        return [
+            self._describe(task)
+            for task in self._wf.tasks.values()
+            if task.state == TaskState.READY and isinstance(task.task_spec, UserTaskMixin)
+        ]
+
+    def ready_task_uuids(self) -> list[str]:
+        """Ids of the READY user tasks, in creation order (cheap: no assignment or due date worked out)."""
+        return [
+            str(uid)
+            for uid, task in self._wf.tasks.items()
+            if task.state == TaskState.READY and isinstance(task.task_spec, UserTaskMixin)
+        ]
+
+    def describe_ready(self, task_uuids: Collection[str]) -> list[ReadyTaskInfo]:
+        return [self._describe(self._task(uid)) for uid in task_uuids]
+
+    def reopened(self, task_uuids: Collection[str]) -> bool:
+        """Whether any of these (new) tasks repeats a step already done: the route went back."""
+        specs = {self._task(uid).task_spec for uid in task_uuids}
+        if not specs:
+            return False
+        return any(t.task_spec in specs and t.state == TaskState.COMPLETED for t in self._wf.tasks.values())
 
     def task_data(self, task_uuid: str) -> dict[str, Any]:
         return dict(self._task(task_uuid).data)
@@ -262,25 +322,69 @@ class WorkflowRun:
 
     # -- persistence -----------------------------------------------------------------------
     def dump(self) -> WorkflowState:
+        """The whole state (every task encoded); steps use ``dump_changes``."""
+        tasks = {str(uid): _encode_task(task) for uid, task in self._wf.tasks.items()}
+        return WorkflowState(meta=self._meta_json(), tasks=tasks)
+
+    def dump_changes(self) -> WorkflowChanges:
+        """Encode only the tasks that may have changed since the last dump or restore, and diff them.
+
+        A task is re-encoded when it is new, live (READY/WAITING/STARTED/ERROR), its state, state time,
+        trigger flag or children moved, or its parent was re-encoded (Spiff stores a task's data as a
+        delta against its parent's). Finished and predicted tasks are otherwise left alone: the engine
+        only changes them through a state change.
+        """
+        tasks = self._wf.tasks
+        signatures = self._signatures
+        dirty: dict[UUID, Any] = {}
+        for uid, task in tasks.items():
+            signature = _signature(task)
+            if task.state & _LIVE or signatures.get(uid) != signature:
+                dirty[uid] = task
+                signatures[uid] = signature
+        for task in list(dirty.values()):
+            for child_id in task._children:
+                child = tasks.get(child_id)
+                if child is not None:
+                    dirty.setdefault(child_id, child)
+        stored = self._stored
+        added: dict[str, str] = {}
+        changed: dict[str, str] = {}
+        # Creation order, so a restore always meets a parent before its children.
+        for uid, task in tasks.items():
+            if uid not in dirty:
+                continue
+            key = str(uid)
+            encoded = _encode_task(task)
+            previous = stored.get(key)
+            if previous is None:
+                added[key] = encoded
+            elif previous != encoded:
+                changed[key] = encoded
+            else:
+                continue
+            stored[key] = encoded
+        removed: tuple[str, ...] = ()
+        if len(stored) != len(tasks):
+            removed = tuple(key for key in stored if UUID(key) not in tasks)
+            for key in removed:
+                del stored[key]
+                signatures.pop(UUID(key), None)
+        return WorkflowChanges(meta=self._meta_json(), added=added, changed=changed, removed=removed)
+
+    def _meta_json(self) -> str:
         wf = self._wf
-        _REGISTRY._encoder_mode = True
-        try:
-            tasks = {str(uid): json.dumps(_REGISTRY.convert(task), cls=_ENCODER, separators=(",", ":"))
-                     for uid, task in wf.tasks.items()}
-            meta = {
-                "data": _REGISTRY.convert(_REGISTRY.clean(wf.data)),
-                "correlations": wf.correlations,
-                "last_task": str(wf.last_task.id) if wf.last_task is not None else None,
-                "success": wf.success,
-                "completed": wf.completed,
-                "root": str(wf.task_tree.id),
-                "bpmn_events": _REGISTRY.convert(wf.bpmn_events),
-                "serializer_version": _SERIALIZER.VERSION,
-            }
-            meta_json = json.dumps(meta, cls=_ENCODER, separators=(",", ":"))
-        finally:
-            _REGISTRY._encoder_mode = False
-        return WorkflowState(meta=meta_json, tasks=tasks)
+        meta = {
+            "data": _DUMP_REGISTRY.clean(wf.data),
+            "correlations": wf.correlations,
+            "last_task": str(wf.last_task.id) if wf.last_task is not None else None,
+            "success": wf.success,
+            "completed": wf.completed,
+            "root": str(wf.task_tree.id),
+            "bpmn_events": wf.bpmn_events,
+            "serializer_version": _SERIALIZER.VERSION,
+        }
+        return json.dumps(meta, cls=_ENCODER, separators=(",", ":"))
 
     # -- helpers ---------------------------------------------------------------------------
     def _task(self, task_uuid: str) -> Any:
@@ -346,7 +450,7 @@ def start_run(diagram: Diagram, data: Mapping[str, Any], instance: InstanceRef) 
     workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=QlvbScriptEngine(instance))
     start = workflow.task_tree
     start.data.update(_json_safe(dict(data)))
-    run = WorkflowRun(diagram, workflow)
+    run = WorkflowRun(diagram, workflow, stored={})
     run.run_engine()
     return run
 
@@ -369,4 +473,4 @@ def restore_run(diagram: Diagram, state: WorkflowState, instance: InstanceRef) -
     workflow.last_task = tasks.get(UUID(meta["last_task"])) if meta.get("last_task") else None
     workflow.data = _REGISTRY.restore(meta.get("data", {}))
     workflow.bpmn_events = _REGISTRY.restore(meta.get("bpmn_events", []))
-    return WorkflowRun(diagram, workflow)
+    return WorkflowRun(diagram, workflow, stored=dict(state.tasks))

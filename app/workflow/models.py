@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,6 +28,13 @@ from app.extensions import Model
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key for 50M task rows.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+OPEN = text("state = 'open'")
+# "department IS NULL" is not an equality the planner can order by: role tasks with and without a department
+# get an index each, so every inbox branch is an equality prefix followed by (due_at, id).
+OPEN_ROLE = text("state = 'open' AND candidate_user_id IS NULL AND candidate_department_id IS NULL")
+OPEN_ROLE_DEPT = text("state = 'open' AND candidate_user_id IS NULL AND candidate_department_id IS NOT NULL")
+OPEN_CLAIMED = text("state = 'open' AND claimed_by_id IS NOT NULL")
+DONE = text("state = 'done'")
 
 
 class ProcessVersion(Model):
@@ -109,13 +117,20 @@ class HumanTask(Model):
     """The inbox projection of READY user tasks; read without touching the engine."""
 
     __tablename__ = "human_task"
+    # Partial indexes, one per inbox query branch (app.workflow.queries), each already in page order; closed
+    # tasks (most of the table after a year) are in none of the open ones, so the inbox stays flat as it grows.
     __table_args__ = (
-        Index("ix_human_task_user_inbox", "agency_id", "state", "candidate_user_id", "due_at"),
-        Index(
-            "ix_human_task_role_inbox", "agency_id", "state", "candidate_role", "candidate_department_id", "due_at"
-        ),
-        Index("ix_human_task_done_by", "completed_by_id", "completed_at"),
-        Index("ix_human_task_claimed", "claimed_by_id", "state"),
+        Index("ix_human_task_open_user", "agency_id", "candidate_user_id", "due_at", "id",
+              postgresql_where=OPEN, sqlite_where=OPEN),
+        Index("ix_human_task_open_role", "agency_id", "candidate_role", "due_at", "id",
+              postgresql_where=OPEN_ROLE, sqlite_where=OPEN_ROLE),
+        Index("ix_human_task_open_role_dept", "agency_id", "candidate_role", "candidate_department_id", "due_at", "id",
+              postgresql_where=OPEN_ROLE_DEPT, sqlite_where=OPEN_ROLE_DEPT),
+        Index("ix_human_task_open_claimed", "claimed_by_id", "due_at", "id",
+              postgresql_where=OPEN_CLAIMED, sqlite_where=OPEN_CLAIMED),
+        Index("ix_human_task_open_agency", "agency_id", "due_at", "id", postgresql_where=OPEN, sqlite_where=OPEN),
+        Index("ix_human_task_done_by", "completed_by_id", "completed_at", "id",
+              postgresql_where=DONE, sqlite_where=DONE),
         Index("ix_human_task_instance", "instance_id", "state"),
         UniqueConstraint("instance_id", "task_uuid", name="uq_human_task_engine_task"),
     )

@@ -1,7 +1,9 @@
-"""Functions that change workflow state. They flush but never commit: the request or job commits.
+"""Functions that change workflow state. They write but never commit: the request or job commits.
 
-Each step loads the instance's task rows, runs the engine, and writes back only the task rows whose
-JSON changed, the instance row (whose ``revision`` is the optimistic lock) and the inbox projection.
+A step locks the instance row, takes the workflow from this process's cache when the cached revision
+equals the row's (else rebuilds it from the task rows), runs the engine, and writes with one Core
+statement per table: the instance row (whose ``revision`` is the optimistic lock), the task rows whose
+JSON changed, the inbox projection and the timeline. Cost per step does not grow with the instance.
 """
 
 from __future__ import annotations
@@ -9,17 +11,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
 from app.core import clock, signals
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, RefusedError, ValidationError
 from app.extensions import db
-from app.workflow.engine import ReadyTaskInfo, WorkflowRun, WorkflowState, restore_run, start_run
+from app.workflow.engine import (
+    ReadyTaskInfo,
+    WorkflowChanges,
+    WorkflowRun,
+    WorkflowState,
+    restore_run,
+    start_run,
+)
 from app.workflow.info import ActorRef, HumanTaskInfo, InstanceInfo, ProcessVersionInfo
 from app.workflow.loader import Diagram, load_diagram, sha256_of
 from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
@@ -28,7 +42,6 @@ from app.workflow.validation import validate_diagram
 
 MAX_FORM_DATA_BYTES = 64 * 1024
 _RETURN_DECISIONS = {"return", "send_back", "rework"}
-_task_table = WorkflowTaskState.__table__
 
 
 # -- conversions ---------------------------------------------------------------------------
@@ -210,15 +223,17 @@ def current_version(agency_id: int, process_key: str) -> ProcessVersionInfo:
     raise NotFoundError(f'Chưa có quy trình "{process_key}" nào được ban hành cho cơ quan này')
 
 
-# Published versions never change, so their parsed diagram can be kept for the life of the process.
-_version_diagrams: dict[int, Diagram] = {}
+# Published versions never change, so their parsed diagram can be kept for the life of the process. The
+# key includes the content hash: an id can come back after a rollback (SQLite reuses the highest rowid).
+_version_diagrams: dict[tuple[int, str], Diagram] = {}
 _version_lock = threading.Lock()
 
 
-def _diagram_for_version(version_id: int) -> Diagram:
-    diagram = _version_diagrams.get(version_id)
-    if diagram is not None:
-        return diagram
+def _diagram_for_version(version_id: int, sha256: str | None = None) -> Diagram:
+    if sha256 is not None:
+        diagram = _version_diagrams.get((version_id, sha256))
+        if diagram is not None:
+            return diagram
     row = db.session.execute(
         select(ProcessVersion.bpmn_xml, ProcessVersion.sha256, ProcessVersion.status).where(
             ProcessVersion.id == version_id
@@ -229,7 +244,7 @@ def _diagram_for_version(version_id: int) -> Diagram:
     diagram = load_diagram(row.bpmn_xml, row.sha256)
     if row.status == "published":
         with _version_lock:
-            _version_diagrams[version_id] = diagram
+            _version_diagrams[(version_id, row.sha256)] = diagram
     return diagram
 
 
@@ -247,8 +262,150 @@ def can_act(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> bool:
     return task.candidate_department_id is None or task.candidate_department_id == actor.department_id
 
 
+# -- the per-process cache of deserialised workflows -------------------------------------------
+@dataclass
+class _Loaded:
+    """A workflow as the database holds it at one revision, plus where its next task row goes."""
+
+    run: WorkflowRun
+    next_seq: int
+    ref: InstanceRef
+
+
+class _RunCache:
+    """Deserialised workflows by instance id, each valid for exactly one committed revision.
+
+    Several app nodes share the database, so an entry is only a guess: a step uses it only when the
+    revision it read under the instance lock equals the entry's. Entries enter only after their
+    transaction commits and are popped by the step that uses them, so a failed step, a rollback or a
+    concurrent step on this node never sees a workflow that differs from the row it was checked against.
+    """
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._items: OrderedDict[int, tuple[int, _Loaded]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int) -> _Loaded | None:
+        with self._lock:
+            entry = self._items.pop(instance_id, None)
+        return entry[1] if entry is not None and entry[0] == revision else None
+
+    def put(self, instance_id: int, revision: int, loaded: _Loaded) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[instance_id] = (revision, loaded)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_run_cache = _RunCache()
+_PENDING = "qlvb.workflow.pending_runs"
+
+
+def configure_run_cache(size: int) -> None:
+    """Set how many workflows a process keeps deserialised (0 turns the cache off) and empty it."""
+    _run_cache.size = max(0, int(size))
+    _run_cache.clear()
+
+
+def clear_run_cache() -> None:
+    _run_cache.clear()
+
+
+@event.listens_for(Session, "after_commit")
+def _install_committed_runs(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        for instance_id, (revision, loaded) in pending.items():
+            _run_cache.put(instance_id, revision, loaded)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_runs(session: Session, previous_transaction: Any) -> None:
+    # Any rollback, a savepoint's included, may have undone a step: keep nothing from this transaction.
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unfinished_runs(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without after_commit (close, rollback)
+        session.info.pop(_PENDING, None)
+
+
+def _keep_after_commit(instance_id: int, revision: int, loaded: _Loaded) -> None:
+    db.session.info.setdefault(_PENDING, {})[instance_id] = (revision, loaded)
+
+
+def _take_pending(instance_id: int, revision: int) -> _Loaded | None:
+    pending = db.session.info.get(_PENDING)
+    entry = pending.pop(instance_id, None) if pending else None
+    return entry[1] if entry is not None and entry[0] == revision else None
+
+
 # -- running -------------------------------------------------------------------------------
-def _ref(instance: ProcessInstance) -> InstanceRef:
+_pi = ProcessInstance.__table__
+_ht = HumanTask.__table__
+_ev = InstanceEvent.__table__
+_ts = WorkflowTaskState.__table__
+_CONFLICT = "Công việc này đã được xử lý bởi người khác hoặc hồ sơ vừa thay đổi; vui lòng tải lại trang"
+
+# The step's statements, built once: constructing a Core statement costs more than running it on SQLite.
+_LOCK_BY_TASK = select(_pi).where(
+    _pi.c.id == select(_ht.c.instance_id).where(_ht.c.id == bindparam("b_task_id")).scalar_subquery()
+).with_for_update()
+_LOCK_BY_ID = select(_pi).where(_pi.c.id == bindparam("b_instance_id")).with_for_update()
+_STEP_TASKS = select(_ht).where(
+    _ht.c.instance_id == bindparam("b_instance_id"), or_(_ht.c.state == "open", _ht.c.id == bindparam("b_task_id"))
+)
+_OPEN_TASK_IDS = select(_ht.c.id, _ht.c.task_uuid).where(
+    _ht.c.instance_id == bindparam("b_instance_id"), _ht.c.state == "open"
+)
+_TASK_ROWS = (
+    select(_ts.c.task_uuid, _ts.c.seq, _ts.c.state_json)
+    .where(_ts.c.instance_id == bindparam("b_instance_id"))
+    .order_by(_ts.c.seq)
+)
+_MARK_DONE = (
+    update(_ht)
+    .where(_ht.c.id == bindparam("b_task_id"), _ht.c.state == "open")
+    .values(state="done", completed_at=bindparam("b_now"), completed_by_id=bindparam("b_user_id"),
+            form_data=bindparam("b_form_data", type_=_ht.c.form_data.type), comment=bindparam("b_comment"))
+)
+_BUMP_INSTANCE = (
+    update(_pi)
+    .where(_pi.c.id == bindparam("b_id"), _pi.c.revision == bindparam("b_revision"))
+    .values(revision=bindparam("b_new_revision"), state_meta=bindparam("b_meta"), updated_at=bindparam("b_now"),
+            next_timer_at=bindparam("b_timer"), status=bindparam("b_status"),
+            completed_at=bindparam("b_completed_at"))
+)
+_INSERT_INSTANCE = insert(_pi).returning(_pi.c.id)
+_INSERT_HUMAN_TASKS = insert(_ht).returning(_ht.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(_ev)
+
+
+def _upsert_statement(dialect: str) -> Any:
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_ts)
+    return stmt.on_conflict_do_update(
+        index_elements=[_ts.c.instance_id, _ts.c.task_uuid], set_={"state_json": stmt.excluded.state_json}
+    )
+
+
+_UPSERT_TASK_ROWS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _exec(statement: Any, params: Any = None) -> Any:
+    """Run on the session's connection (same transaction) without the ORM's per-statement machinery."""
+    return db.session.connection().execute(statement, params)
+
+
+def _ref(instance: Any) -> InstanceRef:
     return InstanceRef(
         instance_id=instance.id,
         agency_id=instance.agency_id,
@@ -259,124 +416,149 @@ def _ref(instance: ProcessInstance) -> InstanceRef:
     )
 
 
-def _load_state(instance: ProcessInstance) -> tuple[WorkflowState, dict[str, tuple[int, str]]]:
-    rows = db.session.execute(
-        select(_task_table.c.task_uuid, _task_table.c.seq, _task_table.c.state_json)
-        .where(_task_table.c.instance_id == instance.id)
-        .order_by(_task_table.c.seq)
-    ).all()
-    stored = {r.task_uuid: (r.seq, r.state_json) for r in rows}
-    return WorkflowState(meta=instance.state_meta, tasks={k: v[1] for k, v in stored.items()}), stored
+def _load(instance: Any) -> _Loaded:
+    """Rebuild the workflow from its task rows (the cold path: cost grows with the instance)."""
+    diagram = _diagram_for_version(instance.version_id, (instance.meta or {}).get("sha256"))
+    rows = _exec(_TASK_ROWS, {"b_instance_id": instance.id}).all()
+    state = WorkflowState(meta=instance.state_meta, tasks={r.task_uuid: r.state_json for r in rows})
+    ref = _ref(instance)
+    return _Loaded(restore_run(diagram, state, ref), rows[-1].seq + 1 if rows else 1, ref)
 
 
-def _save_state(instance: ProcessInstance, run: WorkflowRun, stored: Mapping[str, tuple[int, str]]) -> None:
-    """Write only the task rows that changed since load (the O(1)-per-step part of persistence)."""
-    state = run.dump()
-    next_seq = max((seq for seq, _ in stored.values()), default=0) + 1
-    inserts, updates = [], []
-    for uid, task_json in state.tasks.items():
-        previous = stored.get(uid)
-        if previous is None:
-            inserts.append({"instance_id": instance.id, "task_uuid": uid, "seq": next_seq, "state_json": task_json})
-            next_seq += 1
-        elif previous[1] != task_json:
-            updates.append({"b_instance_id": instance.id, "b_task_uuid": uid, "state_json": task_json})
-    removed = [uid for uid in stored if uid not in state.tasks]
-    if inserts:
-        db.session.execute(insert(_task_table), inserts)
-    if updates:
-        db.session.execute(
-            update(_task_table)
-            .where(
-                _task_table.c.instance_id == bindparam("b_instance_id"),
-                _task_table.c.task_uuid == bindparam("b_task_uuid"),
-            )
-            .values(state_json=bindparam("state_json")),
-            updates,
-            execution_options={"synchronize_session": False},
+def _loaded_for_step(instance: Any) -> _Loaded:
+    loaded = _take_pending(instance.id, instance.revision) or _run_cache.take(instance.id, instance.revision)
+    # Belt and braces: a reused id (SQLite after a delete) must also match what the run was built for.
+    if loaded is not None and loaded.ref == _ref(instance):
+        return loaded
+    return _load(instance)
+
+
+def _lock_instance(statement: Any, params: dict[str, Any]) -> Any:
+    """The instance row, locked until commit on PostgreSQL (SQLite relies on the revision check).
+
+    Pending ORM changes of the caller are flushed first: the step's Core statements must see them.
+    """
+    db.session.flush()
+    return _exec(statement, params).one_or_none()
+
+
+def _event_row(instance_id: int, kind: str, at: dt.datetime, *, actor_id: int | None = None,
+               task_name: str | None = None, bpmn_id: str | None = None, comment: str | None = None,
+               data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"instance_id": instance_id, "at": at, "actor_id": actor_id, "kind": kind, "task_name": task_name,
+            "bpmn_id": bpmn_id, "comment": comment, "data": data}
+
+
+def _upsert_task_rows(instance_id: int, loaded: _Loaded, changes: WorkflowChanges) -> None:
+    """New and changed engine tasks in one statement; removed ones in another (rare)."""
+    rows = []
+    for uid, task_json in changes.added.items():
+        rows.append({"instance_id": instance_id, "task_uuid": uid, "seq": loaded.next_seq, "state_json": task_json})
+        loaded.next_seq += 1
+    rows.extend({"instance_id": instance_id, "task_uuid": uid, "seq": 0, "state_json": task_json}
+                for uid, task_json in changes.changed.items())
+    if rows:
+        conn = db.session.connection()
+        upsert = _UPSERT_TASK_ROWS.get(conn.dialect.name)
+        if upsert is not None:
+            conn.execute(upsert, rows)
+        else:
+            added = [r for r in rows if r["task_uuid"] in changes.added]
+            if added:
+                conn.execute(insert(_ts), added)
+            if changes.changed:
+                conn.execute(
+                    update(_ts)
+                    .where(_ts.c.instance_id == bindparam("b_instance_id"), _ts.c.task_uuid == bindparam("b_uuid"))
+                    .values(state_json=bindparam("state_json")),
+                    [{"b_instance_id": instance_id, "b_uuid": uid, "state_json": j}
+                     for uid, j in changes.changed.items()],
+                )
+    if changes.removed:
+        _exec(
+            delete(_ts).where(_ts.c.instance_id == instance_id, _ts.c.task_uuid.in_(changes.removed))
         )
-    if removed:
-        db.session.execute(
-            delete(_task_table).where(_task_table.c.instance_id == instance.id, _task_table.c.task_uuid.in_(removed))
-        )
-    instance.state_meta = state.meta
 
 
-def _event(instance_id: int, kind: str, *, actor_id: int | None = None, task: HumanTask | None = None,
-           comment: str | None = None, data: dict[str, Any] | None = None) -> None:
-    db.session.add(
-        InstanceEvent(
-            instance_id=instance_id,
-            at=clock.now(),
-            actor_id=actor_id,
-            kind=kind,
-            task_name=task.name if task is not None else None,
-            bpmn_id=task.bpmn_id if task is not None else None,
-            comment=comment,
-            data=data,
-        )
-    )
+def _insert_human_tasks(instance: Any, fresh: list[ReadyTaskInfo], now: dt.datetime) -> list[int]:
+    if not fresh:
+        return []
+    rows = [
+        {
+            "agency_id": instance.agency_id, "instance_id": instance.id, "task_uuid": r.task_uuid,
+            "bpmn_id": r.bpmn_id, "name": r.name, "process_key": instance.process_key,
+            "subject_type": instance.subject_type, "subject_id": instance.subject_id, "form_key": r.form_key,
+            "candidate_role": r.lane, "candidate_department_id": r.candidate_department_id,
+            "candidate_user_id": r.candidate_user_id, "claimed_by_id": None, "state": "open", "due_at": r.due_at,
+            "created_at": now, "completed_at": None, "completed_by_id": None, "form_data": None, "comment": None,
+        }
+        for r in fresh
+    ]
+    ids = list(_exec(_INSERT_HUMAN_TASKS, rows).scalars())
+    if signals.task_opened.receivers:
+        for task_id, row in zip(ids, rows, strict=True):
+            signals.task_opened.send("workflow", task=task_info(SimpleNamespace(id=task_id, **row)))
+    return ids
 
 
-def _new_human_task(instance: ProcessInstance, ready: ReadyTaskInfo) -> HumanTask:
-    return HumanTask(
+def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], first_event: dict[str, Any] | None,
+                actor_id: int | None, *, decision: Any = None) -> InstanceInfo:
+    """Persist one step: instance row (revision check), changed task rows, inbox rows and the timeline.
+
+    One statement per table, whatever the size of the instance.
+    """
+    run = loaded.run
+    changes = run.dump_changes()
+    now = clock.now()
+    finished = run.completed and instance.status == "running"
+    status = "completed" if finished else instance.status
+    completed_at = now if finished else instance.completed_at
+    revision = instance.revision + 1
+    moved = _exec(_BUMP_INSTANCE, {
+        "b_id": instance.id, "b_revision": instance.revision, "b_new_revision": revision, "b_meta": changes.meta,
+        "b_now": now, "b_timer": run.next_timer_at(), "b_status": status, "b_completed_at": completed_at,
+    })
+    if moved.rowcount != 1:
+        raise ConflictError(_CONFLICT)
+    _upsert_task_rows(instance.id, loaded, changes)
+
+    ready = run.ready_task_uuids()
+    kept = [task_id for uid, task_id in open_before.items() if uid in ready]
+    gone = [task_id for uid, task_id in open_before.items() if uid not in ready]
+    if gone:
+        _exec(update(_ht).where(_ht.c.id.in_(gone), _ht.c.state == "open").values(state="cancelled", completed_at=now))
+    # Only new tasks need their assignment and due date worked out (the working-day calendar is not free).
+    fresh = run.describe_ready([uid for uid in ready if uid not in open_before])
+    fresh_ids = _insert_human_tasks(instance, fresh, now)
+
+    events = []
+    if first_event is not None:
+        returned = isinstance(decision, str) and decision in _RETURN_DECISIONS
+        if first_event["kind"] == "completed" and (returned or run.reopened([f.task_uuid for f in fresh])):
+            first_event["kind"] = "returned"
+        events.append(first_event)
+    events.extend(_event_row(instance.id, "operation", now, actor_id=actor_id, data={"operation": name})
+                  for name in run.take_operations_called())
+    events.extend(_event_row(instance.id, "opened", now, task_name=f.name, bpmn_id=f.bpmn_id) for f in fresh)
+    if finished:
+        events.append(_event_row(instance.id, "finished", now, actor_id=actor_id))
+    if events:
+        _exec(_INSERT_EVENTS, events)
+    _keep_after_commit(instance.id, revision, loaded)
+    return InstanceInfo(
+        id=instance.id,
         agency_id=instance.agency_id,
-        instance_id=instance.id,
-        task_uuid=ready.task_uuid,
-        bpmn_id=ready.bpmn_id,
-        name=ready.name,
         process_key=instance.process_key,
+        version_id=instance.version_id,
         subject_type=instance.subject_type,
         subject_id=instance.subject_id,
-        form_key=ready.form_key,
-        candidate_role=ready.lane,
-        candidate_department_id=ready.candidate_department_id,
-        candidate_user_id=ready.candidate_user_id,
-        state="open",
-        due_at=ready.due_at,
-        created_at=clock.now(),
+        status=status,
+        revision=revision,
+        started_by_id=instance.started_by_id,
+        started_at=instance.started_at,
+        completed_at=completed_at,
+        open_task_ids=tuple(sorted(kept + fresh_ids)),
     )
-
-
-def _sync_inbox(instance: ProcessInstance, run: WorkflowRun, open_rows: list[HumanTask]) -> list[int]:
-    """Make the open human tasks equal the engine's READY user tasks; return their ids."""
-    ready = {t.task_uuid: t for t in run.ready_user_tasks()}
-    kept: list[HumanTask] = []
-    now = clock.now()
-    for row in open_rows:
-        if row.state != "open":
-            continue
-        if row.task_uuid in ready:
-            kept.append(row)
-            ready.pop(row.task_uuid)
-        else:
-            row.state = "cancelled"
-            row.completed_at = now
-    fresh = [_new_human_task(instance, r) for r in ready.values()]
-    if fresh:
-        db.session.add_all(fresh)
-    db.session.flush()
-    for row in fresh:
-        _event(instance.id, "opened", task=row)
-        signals.task_opened.send("workflow", task=task_info(row))
-    return [row.id for row in kept + fresh]
-
-
-def _finish_step(instance: ProcessInstance, run: WorkflowRun, stored: Mapping[str, tuple[int, str]],
-                 open_rows: list[HumanTask], actor_id: int | None) -> InstanceInfo:
-    _save_state(instance, run, stored)
-    now = clock.now()
-    instance.updated_at = now
-    instance.next_timer_at = run.next_timer_at()
-    if run.completed and instance.status == "running":
-        instance.status = "completed"
-        instance.completed_at = now
-        _event(instance.id, "finished", actor_id=actor_id)
-    for name in getattr(run, "operations_called", ()):
-        _event(instance.id, "operation", actor_id=actor_id, data={"operation": name})
-    open_ids = _sync_inbox(instance, run, open_rows)
-    db.session.flush()
-    return instance_info(instance, open_ids)
 
 
 def _check_form_data(form_data: Mapping[str, Any]) -> None:
@@ -389,6 +571,23 @@ def _check_form_data(form_data: Mapping[str, Any]) -> None:
             f"Dữ liệu biểu mẫu quá lớn ({size // 1024} KB); quy trình chỉ lưu mã số và giá trị ngắn, "
             "nội dung văn bản phải lưu ở hồ sơ văn bản"
         )
+
+
+def _current_published(agency_id: int, process_key: str) -> Any:
+    """The agency's newest published version, else the newest template, in one indexed query."""
+    row = db.session.execute(
+        select(ProcessVersion.id, ProcessVersion.number, ProcessVersion.sha256)
+        .where(
+            ProcessVersion.process_key == process_key,
+            ProcessVersion.status == "published",
+            or_(ProcessVersion.agency_id == agency_id, ProcessVersion.agency_id.is_(None)),
+        )
+        .order_by(ProcessVersion.agency_id.is_(None), ProcessVersion.number.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f'Chưa có quy trình "{process_key}" nào được ban hành cho cơ quan này')
+    return row
 
 
 def start_instance(
@@ -404,60 +603,24 @@ def start_instance(
     if actor.agency_id != agency_id:
         raise PermissionDeniedError("Không thể khởi tạo quy trình cho cơ quan khác")
     _check_form_data(data)
-    version = current_version(agency_id, process_key)
-    diagram = _diagram_for_version(version.id)
+    version = _current_published(agency_id, process_key)
+    diagram = _diagram_for_version(version.id, version.sha256)
     now = clock.now()
-    instance = ProcessInstance(
-        agency_id=agency_id,
-        process_key=process_key,
-        version_id=version.id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        status="running",
-        started_by_id=actor.user_id,
-        started_at=now,
-        updated_at=now,
-        state_meta="{}",
-        meta={"version_number": version.number, "sha256": version.sha256},
-    )
-    db.session.add(instance)
+    values = {
+        "agency_id": agency_id, "process_key": process_key, "version_id": version.id,
+        "subject_type": subject_type, "subject_id": subject_id, "status": "running", "revision": 1,
+        "started_by_id": actor.user_id, "started_at": now, "completed_at": None, "updated_at": now,
+        "next_timer_at": None, "state_meta": "{}",
+        "meta": {"version_number": version.number, "sha256": version.sha256},
+    }
     db.session.flush()
+    instance_id = _exec(_INSERT_INSTANCE, values).scalar_one()
+    instance = SimpleNamespace(id=instance_id, **values)
     initial = {"initiator_id": actor.user_id, "initiator_department_id": actor.department_id, **dict(data)}
-    _event(instance.id, "started", actor_id=actor.user_id)
-    with db.session.no_autoflush:
-        run = start_run(diagram, initial, _ref(instance))
-        return _finish_step(instance, run, {}, [], actor.user_id)
-
-
-def _lock_instance(instance_id: int) -> ProcessInstance:
-    instance = db.session.execute(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if instance is None:
-        raise NotFoundError("Không tìm thấy hồ sơ quy trình")
-    return instance
-
-
-def _open_rows(instance_id: int) -> list[HumanTask]:
-    return list(
-        db.session.scalars(
-            select(HumanTask)
-            .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
-            .execution_options(populate_existing=True)
-        )
-    )
-
-
-def _restore(instance: ProcessInstance) -> tuple[WorkflowRun, dict[str, tuple[int, str]]]:
-    diagram = _diagram_for_version(instance.version_id)
-    state, stored = _load_state(instance)
-    return restore_run(diagram, state, _ref(instance)), stored
-
-
-_CONFLICT = "Công việc này đã được xử lý bởi người khác hoặc hồ sơ vừa thay đổi; vui lòng tải lại trang"
+    ref = _ref(instance)
+    run = start_run(diagram, initial, ref)
+    started = _event_row(instance_id, "started", now, actor_id=actor.user_id)
+    return _write_step(instance, _Loaded(run, 1, ref), {}, started, actor.user_id)
 
 
 def complete_task(
@@ -466,100 +629,114 @@ def complete_task(
     """Complete an open task for ``actor``; exactly one of two concurrent completions wins.
 
     PostgreSQL: the instance row lock makes the loser wait, then see the task done. SQLite (no row
-    locks): the loser's UPDATE of the instance finds the revision moved on (optimistic lock).
+    locks): the loser's UPDATE of the task or instance finds the row moved on (optimistic lock).
     """
     try:
-        # One flush per step instead of an autoflush before every query: fewer round trips.
-        with db.session.no_autoflush:
-            return _complete_task(human_task_id, actor, form_data, comment)
-    except (StaleDataError, IntegrityError):
-        # SQLite has no row lock: a racing completion may hit the inbox's unique key before the revision check.
+        return _complete_task(human_task_id, actor, form_data, comment)
+    except IntegrityError:
+        # A racing completion may hit the inbox's unique key before the revision check.
         raise ConflictError(_CONFLICT) from None
 
 
 def _complete_task(
     human_task_id: int, actor: ActorRef, form_data: Mapping[str, Any], comment: str | None
 ) -> InstanceInfo:
-    instance_id = db.session.scalar(select(HumanTask.instance_id).where(HumanTask.id == human_task_id))
-    if instance_id is None:
+    instance = _lock_instance(_LOCK_BY_TASK, {"b_task_id": human_task_id})
+    if instance is None:
         raise NotFoundError("Không tìm thấy công việc")
-    instance = _lock_instance(instance_id)
-    open_rows = _open_rows(instance_id)
-    task = next((row for row in open_rows if row.id == human_task_id), None)
-    if task is None:
+    # Read after the lock: the rows are those the previous holder committed.
+    rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
+    task = next((row for row in rows if row.id == human_task_id), None)
+    if task is None or task.state != "open" or instance.status != "running":
         raise ConflictError(_CONFLICT)
     if not can_act(task, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{task.name}"')
     _check_form_data(form_data)
-    run, stored = _restore(instance)
-    run.complete_task(task.task_uuid, form_data)
+    loaded = _loaded_for_step(instance)
+    loaded.run.complete_task(task.task_uuid, form_data)
     now = clock.now()
-    task.state = "done"
-    task.completed_at = now
-    task.completed_by_id = actor.user_id
-    task.form_data = json.loads(json.dumps(dict(form_data), default=str))
-    task.comment = comment
+    stored_form = json.loads(json.dumps(dict(form_data), default=str))
+    done = _exec(_MARK_DONE, {"b_task_id": human_task_id, "b_now": now, "b_user_id": actor.user_id,
+                              "b_form_data": stored_form, "b_comment": comment})
+    if done.rowcount != 1:
+        raise ConflictError(_CONFLICT)
+    if signals.task_completed.receivers:
+        signals.task_completed.send("workflow", task=replace(
+            task_info(task), state="done", completed_at=now, completed_by_id=actor.user_id, form_data=stored_form,
+            comment=comment))
     decision = form_data.get("decision")
-    kind = "returned" if isinstance(decision, str) and decision in _RETURN_DECISIONS else "completed"
-    _event(instance.id, kind, actor_id=actor.user_id, task=task, comment=comment,
-           data={"decision": decision} if decision is not None else None)
-    signals.task_completed.send("workflow", task=task_info(task))
-    return _finish_step(instance, run, stored, open_rows, actor.user_id)
+    first = _event_row(instance.id, "completed", now, actor_id=actor.user_id, task_name=task.name,
+                       bpmn_id=task.bpmn_id, comment=comment,
+                       data={"decision": decision} if decision is not None else None)
+    open_before = {row.task_uuid: row.id for row in rows if row.state == "open" and row.id != human_task_id}
+    return _write_step(instance, loaded, open_before, first, actor.user_id, decision=decision)
 
 
 def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
     """Take an open group task so colleagues see someone is on it."""
-    task = db.session.execute(
-        select(HumanTask).where(HumanTask.id == human_task_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    task = db.session.execute(select(_ht).where(_ht.c.id == human_task_id).with_for_update()).one_or_none()
     if task is None:
         raise NotFoundError("Không tìm thấy công việc")
     if task.state != "open":
-        raise ConflictError("Công việc này đã được xử lý bởi người khác hoặc không còn hiệu lực; vui lòng tải lại trang")
+        raise ConflictError(
+            "Công việc này đã được xử lý bởi người khác hoặc không còn hiệu lực; vui lòng tải lại trang"
+        )
     if task.claimed_by_id is not None and task.claimed_by_id != actor.user_id:
         raise ConflictError("Công việc này đã có người khác nhận xử lý")
     if not can_act(task, actor):
         raise PermissionDeniedError(f'Bạn không có quyền nhận công việc "{task.name}"')
+    info = task_info(task)
     if task.claimed_by_id is None:
-        task.claimed_by_id = actor.user_id
-        _event(task.instance_id, "claimed", actor_id=actor.user_id, task=task)
-        db.session.flush()
-    return task_info(task)
+        claimed = db.session.execute(
+            update(_ht)
+            .where(_ht.c.id == human_task_id, _ht.c.state == "open", _ht.c.claimed_by_id.is_(None))
+            .values(claimed_by_id=actor.user_id)
+        )
+        if claimed.rowcount != 1:
+            raise ConflictError("Công việc này đã có người khác nhận xử lý")
+        db.session.execute(insert(_ev), [_event_row(task.instance_id, "claimed", clock.now(), actor_id=actor.user_id,
+                                                    task_name=task.name, bpmn_id=task.bpmn_id)])
+        info = replace(info, claimed_by_id=actor.user_id)
+    return info
 
 
 def cancel_instance(instance_id: int, actor: ActorRef, *, comment: str | None = None) -> InstanceInfo:
-    instance = _lock_instance(instance_id)
+    instance = _lock_instance(_LOCK_BY_ID, {"b_instance_id": instance_id})
+    if instance is None:
+        raise NotFoundError("Không tìm thấy hồ sơ quy trình")
     if instance.agency_id != actor.agency_id:
         raise PermissionDeniedError("Không có quyền hủy quy trình của cơ quan khác")
     if instance.status != "running":
         raise ConflictError("Quy trình đã kết thúc")
     now = clock.now()
-    for row in _open_rows(instance_id):
-        row.state = "cancelled"
-        row.completed_at = now
-    instance.status = "cancelled"
-    instance.completed_at = now
-    instance.updated_at = now
-    instance.next_timer_at = None
-    _event(instance_id, "cancelled", actor_id=actor.user_id, comment=comment)
-    db.session.flush()
-    return instance_info(instance)
+    db.session.execute(
+        update(_ht).where(_ht.c.instance_id == instance_id, _ht.c.state == "open")
+        .values(state="cancelled", completed_at=now)
+    )
+    moved = db.session.execute(
+        update(_pi).where(_pi.c.id == instance_id, _pi.c.revision == instance.revision)
+        .values(status="cancelled", completed_at=now, updated_at=now, next_timer_at=None,
+                revision=instance.revision + 1)
+    )
+    if moved.rowcount != 1:
+        raise ConflictError(_CONFLICT)
+    db.session.execute(insert(_ev), [_event_row(instance_id, "cancelled", now, actor_id=actor.user_id,
+                                                comment=comment)])
+    return replace(instance_info(instance), status="cancelled", completed_at=now, revision=instance.revision + 1)
 
 
 # -- timers --------------------------------------------------------------------------------
 def refresh_timers(instance_id: int) -> InstanceInfo:
     """Let fired timers move the instance on (called by the timer job)."""
-    instance = _lock_instance(instance_id)
+    instance = _lock_instance(_LOCK_BY_ID, {"b_instance_id": instance_id})
+    if instance is None:
+        raise NotFoundError("Không tìm thấy hồ sơ quy trình")
+    open_rows = _exec(_OPEN_TASK_IDS, {"b_instance_id": instance_id}).all()
     if instance.status != "running":
-        return instance_info(instance)
-    open_rows = _open_rows(instance_id)
-    run, stored = _restore(instance)
-    run.refresh_timers()
-    try:
-        return _finish_step(instance, run, stored, open_rows, None)
-    except StaleDataError:
-        raise ConflictError(_CONFLICT) from None
+        return instance_info(instance, [row.id for row in open_rows])
+    loaded = _loaded_for_step(instance)
+    loaded.run.refresh_timers()
+    return _write_step(instance, loaded, {row.task_uuid: row.id for row in open_rows}, None, None)
 
 
 def due_timer_instance_ids(now: dt.datetime | None = None, *, limit: int = 500) -> list[int]:

@@ -96,14 +96,22 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("instance_id", "task_uuid", name="uq_human_task_engine_task"),
     )
-    op.create_index("ix_human_task_user_inbox", "human_task", ["agency_id", "state", "candidate_user_id", "due_at"])
-    op.create_index(
-        "ix_human_task_role_inbox",
-        "human_task",
-        ["agency_id", "state", "candidate_role", "candidate_department_id", "due_at"],
-    )
-    op.create_index("ix_human_task_done_by", "human_task", ["completed_by_id", "completed_at"])
-    op.create_index("ix_human_task_claimed", "human_task", ["claimed_by_id", "state"])
+    # Partial indexes, one per inbox query branch (app.workflow.queries), each already in page order.
+    open_ = sa.text("state = 'open'")
+    open_role = sa.text("state = 'open' AND candidate_user_id IS NULL AND candidate_department_id IS NULL")
+    open_role_dept = sa.text("state = 'open' AND candidate_user_id IS NULL AND candidate_department_id IS NOT NULL")
+    open_claimed = sa.text("state = 'open' AND claimed_by_id IS NOT NULL")
+    done = sa.text("state = 'done'")
+    for name, columns, where in (
+        ("ix_human_task_open_user", ["agency_id", "candidate_user_id", "due_at", "id"], open_),
+        ("ix_human_task_open_role", ["agency_id", "candidate_role", "due_at", "id"], open_role),
+        ("ix_human_task_open_role_dept",
+         ["agency_id", "candidate_role", "candidate_department_id", "due_at", "id"], open_role_dept),
+        ("ix_human_task_open_claimed", ["claimed_by_id", "due_at", "id"], open_claimed),
+        ("ix_human_task_open_agency", ["agency_id", "due_at", "id"], open_),
+        ("ix_human_task_done_by", ["completed_by_id", "completed_at", "id"], done),
+    ):
+        op.create_index(name, "human_task", columns, postgresql_where=where, sqlite_where=where)
     op.create_index("ix_human_task_instance", "human_task", ["instance_id", "state"])
 
     op.create_table(
@@ -125,8 +133,9 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_instance_event_instance", table_name="instance_event")
     op.drop_table("instance_event")
-    for name in ("ix_human_task_instance", "ix_human_task_claimed", "ix_human_task_done_by",
-                 "ix_human_task_role_inbox", "ix_human_task_user_inbox"):
+    for name in ("ix_human_task_instance", "ix_human_task_done_by", "ix_human_task_open_agency",
+                 "ix_human_task_open_claimed", "ix_human_task_open_role_dept", "ix_human_task_open_role",
+                 "ix_human_task_open_user"):
         op.drop_index(name, table_name="human_task")
     op.drop_table("human_task")
     op.drop_table("workflow_task_state")

@@ -40,4 +40,5 @@ def build_ics(name: str, events: list[EventInfo], names: dict[int, str], *, doma
             lines.append(f"Chuẩn bị: {e.preparing_unit}")
         item.add("description", "\n".join(lines))
         cal.add_component(item)
+    cal.add_missing_timezones()  # TZID needs its VTIMEZONE (RFC 5545 §3.2.19); Outlook refuses the feed without it
     return cal.to_ical()

@@ -62,6 +62,7 @@ def test_ics_is_valid_with_vietnam_time_and_vietnamese_text() -> None:
                    "Phó Chủ tịch UBND tỉnh", (10,), "Lãnh đạo các sở", "Sở TTTT", "published", STAMP)
     cal = Calendar.from_ical(feeds.build_ics("Lịch của tôi", [ev], {10: "Nguyễn Văn A"}, domain="stttt.vn"))
     assert str(cal["x-wr-calname"]) == "Lịch của tôi"
+    assert [str(tz["tzid"]) for tz in cal.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
     (item,) = cal.walk("VEVENT")
     assert str(item["uid"]) == "lich-9@stttt.vn" and str(item["location"]) == "Hội trường UBND tỉnh"
     assert item.decoded("dtstart").isoformat() == "2031-03-12T14:00:00+07:00"

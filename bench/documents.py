@@ -179,9 +179,112 @@ def bench_sign_verify(rounds: int) -> None:
         )
 
 
-def bench_concurrent_registrations(rounds: int) -> None:
-    """Hook for the documents engineer: 20 concurrent registrations (numbering under contention)."""
-    print("registrations  (not yet measured: bench_concurrent_registrations is a hook for app.documents)")
+def bench_concurrent_registrations(rounds: int, clients: int = 20) -> None:
+    """20 clerks register at once through app.documents.services on PostgreSQL (``DATABASE_URL``).
+
+    Checks that the numbers are 1..20, each once, and compares the wall time of the concurrent batch
+    with the same 20 registrations done one after another (ratio > 1: the row lock lets work overlap).
+    """
+    import os
+    import secrets
+    import threading
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgresql", "postgres")):
+        print("registrations  skipped: set DATABASE_URL=postgresql://… (the target is PostgreSQL)")
+        return
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.cli.main import run_init
+    from app.documents import services
+    from app.documents.models import Document
+    from app.documents.workflow_ops import register_operations
+    from app.extensions import db
+    from app.tenancy.accounts import create_staff_account
+    from app.tenancy.definitions import AgencyDef, DepartmentDef, PositionDef
+    from app.tenancy.queries import agency_by_code
+    from app.tenancy.services import import_agency
+    from app.workflow.info import ActorRef
+    from app.workflow.operations import registered_operations
+    from app.workflow.services import publish_version
+    from tests.support.db import fresh_database_url
+
+    with tempfile.TemporaryDirectory() as tmp, fresh_database_url(pathlib.Path(tmp)) as db_url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": db_url.replace("postgresql://", "postgresql+psycopg://"),
+                          "SECRET_KEY": "bench-" + "x" * 40, "QLVB_INSTANCE_DIR": tmp,
+                          "QLVB_UPLOAD_DIR": f"{tmp}/files", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": clients + 2}})
+        with app.app_context():
+            run_init()
+            register_operations()
+
+            def new_agency() -> tuple[int, ActorRef]:
+                code = f"bench{secrets.token_hex(3)}"
+                import_agency(AgencyDef(
+                    code=code, name="Sở Đo đạc", short_name="Sở Đo đạc", abbreviation="SĐĐ", governing_body=None,
+                    domain=f"{code}.vinhphuc.gov.vn", org_identifier=None, kind="so", place="Vĩnh Yên",
+                    is_central=False, numbering_policy="single",
+                    positions=(PositionDef("vt", "Văn thư", "clerk"),), departments=(DepartmentDef("vp", "VP", "VP"),)))
+                db.session.flush()
+                agency = agency_by_code(code)
+                assert agency is not None
+                xml = (ROOT / "processes" / "templates" / "incoming.bpmn").read_text(encoding="utf-8")
+                publish_version(agency.id, "incoming", xml, by_user_id=None, note="", known_roles={
+                    "clerk", "leader", "head", "specialist"}, known_forms=None,
+                    known_operations=registered_operations())
+                staff = create_staff_account(agency_code=code, full_name="Văn thư", email=f"vt@{code}.vn",
+                                             roles=["clerk"], password="Pw@" + secrets.token_hex(8))
+                db.session.commit()
+                return agency.id, ActorRef(staff.user_id, agency.id, frozenset({"clerk"}))
+
+            def data(i: int) -> dict[str, object]:
+                return {"doc_type": "cong_van", "number_notation": f"{i}/UBND-VX", "issuer_name": "UBND tỉnh",
+                        "issue_date": dt.date(2026, 11, 2), "summary": f"Văn bản thứ {i}"}
+
+            def one(agency_id: int, actor: ActorRef, i: int) -> int:
+                with app.app_context():
+                    info = services.register_incoming(agency_id, actor=actor, data=data(i))
+                    db.session.commit()
+                    db.session.remove()
+                    return int(info.number or 0)
+
+            sequential_agency, sequential_actor = new_agency()
+            start = time.perf_counter()
+            for i in range(clients):
+                one(sequential_agency, sequential_actor, i)
+            sequential = (time.perf_counter() - start) * 1000
+
+            agency_id, actor = new_agency()
+            barrier = threading.Barrier(clients)
+            numbers: list[int] = []
+
+            failures: list[str] = []
+
+            def worker(i: int) -> None:
+                barrier.wait()
+                try:
+                    numbers.append(one(agency_id, actor, i))
+                except Exception as exc:  # reported with the verdict
+                    failures.append(f"{type(exc).__name__}: {exc}"[:900])
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+            start = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            concurrent = (time.perf_counter() - start) * 1000
+            stored = sorted(db.session.scalars(select(Document.number).where(Document.agency_id == agency_id)))
+            ok = sorted(numbers) == stored == list(range(1, clients + 1))
+            print(
+                f"registrations {clients} concurrent {concurrent:7.1f} ms ({concurrent / clients:5.1f} ms each) | "
+                f"sequential {sequential:7.1f} ms | ratio {sequential / concurrent:.2f} | numbers 1..{clients} unique "
+                f"and gap-free: {verdict(ok)}"
+            )
+            for failure in sorted(set(failures)):
+                print(f"        failed registration: {failure}")
+            db.session.remove()
+            db.engine.dispose()
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ repeat or skip: a number is drawn inside the caller's transaction from the regis
 lock that is held until that transaction ends. If the transaction rolls back, so does the counter,
 so a failed registration never leaves a hole.
 
-- PostgreSQL: ``SELECT … FOR UPDATE`` on the register row, then increment it. Concurrent clerks
+- PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the register row, then increment it. Concurrent clerks
   queue on that row only (other registers and other agencies are not blocked).
 - SQLite (no row locks): ``UPDATE register SET next_number = next_number + 1 … RETURNING``. The
   first write of a transaction takes SQLite's database write lock, which is held until commit, so
@@ -88,7 +88,9 @@ def draw_number(register_id: int) -> int:
     """Take the register's next number; the lock lasts until the caller's transaction ends."""
     if _dialect() == "postgresql":
         row = db.session.execute(
-            select(Register.next_number).where(Register.id == register_id).with_for_update()
+            # NO KEY UPDATE: documents referencing this register take KEY SHARE locks (FK checks);
+            # a plain FOR UPDATE would conflict with those and deadlock two clerks.
+            select(Register.next_number).where(Register.id == register_id).with_for_update(key_share=True)
         ).one()
         number = row.next_number
         db.session.execute(

@@ -320,12 +320,18 @@ def _apply_incoming(doc: Document, fields: Mapping[str, Any]) -> None:
         doc.coordinating_departments = list(fields["coordinating"])
 
 
+def _incoming_register(agency_id: int, received_at: dt.datetime) -> int:
+    """Open (or create) the year's register first: a clerk creating it makes the others wait here,
+    before they hold any lock of their own (creating it later could deadlock on PostgreSQL)."""
+    return numbering.ensure_register(agency_id, "incoming", received_at.astimezone(clock.VN_TZ).year)
+
+
 def _number_incoming(doc: Document, received_at: dt.datetime) -> None:
     year = received_at.astimezone(clock.VN_TZ).year
-    register_id = numbering.ensure_register(doc.agency_id, "incoming", year)
-    doc.register_id = register_id
-    doc.year = year
-    doc.number = numbering.draw_number(register_id)
+    register_id = _incoming_register(doc.agency_id, received_at)
+    with db.session.no_autoflush:  # draw before this document's row references the register
+        number = numbering.draw_number(register_id)
+    doc.register_id, doc.year, doc.number = register_id, year, number
 
 
 def _open_task(instance_id: int, bpmn_id: str) -> Any:
@@ -389,13 +395,14 @@ def register_incoming(
                    registered_at=now, back_entered=back_entered, created_by_id=actor.user_id, created_at=now,
                    updated_at=now, recipient_agency_codes=[])
     _apply_incoming(doc, fields)
-    _number_incoming(doc, received_at)
     db.session.add(doc)
+    # The number is drawn first, before any other row of the transaction is locked: clerks then queue
+    # on the register row alone (drawing it last deadlocked on PostgreSQL with 20 concurrent clerks).
+    _number_incoming(doc, received_at)
     db.session.flush()
     _attach(doc, files, checked, storage=storage or default_storage(), by_user_id=actor.user_id, verify=True)
     refresh_search_text(doc)
     db.session.flush()
-
     instance = wf.start_instance(agency_id, INCOMING_PROCESS, subject_type="incoming", subject_id=doc.id,
                                  data=_workflow_data(doc), actor=actor)
     task = _open_task(instance.id, REGISTER_TASK)
@@ -584,9 +591,8 @@ def issue_outgoing(
     assert agency is not None
     unit = db.session.get(Department, doc.drafting_department_id) if doc.drafting_department_id else None
     register_id = numbering.ensure_register(doc.agency_id, "outgoing", day.year, doc.doc_type)
-    doc.register_id = register_id
-    doc.year = day.year
-    doc.number = numbering.draw_number(register_id)
+    number = numbering.draw_number(register_id)
+    doc.register_id, doc.year, doc.number = register_id, day.year, number
     doc.notation = numbering.outgoing_notation(
         type_abbreviation=doc.doc_type.abbreviation if doc.doc_type else None,
         agency_abbreviation=agency.abbreviation,

@@ -50,9 +50,10 @@ class ParsedQuery:
     def __bool__(self) -> bool:
         return bool(self.groups)
 
-    def pg_tsquery(self) -> str:
-        """For ``to_tsquery('simple', …)``: phrases with <->, groups with &."""
-        return " & ".join("(" + " <-> ".join(g) + ")" if len(g) > 1 else g[0] for g in self.groups)
+    def pg_tsquery(self, prefix: str = "") -> str:
+        """For ``to_tsquery('simple', …)``: phrases with <->, groups with &; lexemes carry ``prefix``."""
+        return " & ".join(
+            "(" + " <-> ".join(prefix + t for t in g) + ")" if len(g) > 1 else prefix + g[0] for g in self.groups)
 
     def fts5_query(self) -> str:
         """For SQLite FTS5 MATCH: every group a quoted phrase (tokens are [a-z0-9] only, so quoting is safe)."""

@@ -18,15 +18,15 @@ from app.documents.models import Document, DocumentType, Register
 from app.extensions import db
 from app.workflow.info import ActorRef
 
-from .criteria import ParsedQuery, SearchCriteria
+from .criteria import MAX_PAGE, ParsedQuery, SearchCriteria
 from .highlight import highlight
 from .models import SavedSearch
 
 _FTS = table("document_fts", column("rowid"), column("rank"))
 _TSV = literal_column("document.search_tsv")
 _SIMPLE = literal_column("'simple'::regconfig")
-# Ranking reads every matching row; beyond this many matches the newest come first instead.
-RELEVANCE_LIMIT = 2000
+# Counting and ranking read every match: past this many, "more than" and newest first.
+COUNT_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class SearchPageResult:
     pages: int
     elapsed_ms: float
     sorted_by: str = "relevance"
+    total_capped: bool = False  # "more than COUNT_LIMIT"
 
     @property
     def relevance_capped(self) -> bool:
@@ -102,65 +103,79 @@ def _filters(criteria: SearchCriteria) -> list[Any]:
     return clauses
 
 
-def _matching(stmt: Select[Any], parsed: ParsedQuery, dialect: str) -> tuple[Select[Any], Any]:
-    """Add the full-text condition; return the statement and its relevance ordering."""
+def _matching(stmt: Select[Any], parsed: ParsedQuery, agency_id: int, dialect: str) -> tuple[Select[Any], Any]:
+    """Add the full-text condition; return the statement and a relevance score (higher is better)."""
     if dialect == "postgresql":
-        tsquery = func.to_tsquery(_SIMPLE, parsed.pg_tsquery())
+        tsquery = func.to_tsquery(_SIMPLE, parsed.pg_tsquery(prefix=f"{agency_id}x"))
         # Normalisation 32 (rank/(rank+1)) keeps scores comparable; cover density favours words close together.
-        return stmt.where(_TSV.op("@@")(tsquery)), func.ts_rank_cd(_TSV, tsquery, 32).desc()
+        return stmt.where(_TSV.op("@@")(tsquery)), func.ts_rank_cd(_TSV, tsquery, 32)
     # FTS5 matches on the hidden column named like the table; bm25 "rank" is lower for better matches.
     stmt = stmt.join(_FTS, _FTS.c.rowid == Document.id).where(
         literal_column("document_fts").op("MATCH")(parsed.fts5_query())
     )
-    return stmt, _FTS.c.rank.asc()
+    return stmt, -_FTS.c.rank
 
 
-def document_id_query(
-    agency_id: int, criteria: SearchCriteria, *, dialect: str | None = None, total: int | None = None
-) -> tuple[Select[Any], list[Any]]:
-    """The ids matching ``criteria`` in one agency and the ORDER BY of its sort (bench/search.py uses it too).
+def _order(sort: str) -> list[Any]:
+    if sort == "date_asc":
+        return [Document.issue_date.asc().nulls_last(), Document.id.asc()]
+    if sort == "number":
+        return [Document.year.desc().nulls_last(), Document.number.desc().nulls_last(), Document.id.desc()]
+    return [Document.issue_date.desc().nulls_last(), Document.id.desc()]
 
-    Ranking reads every match, so relevance is used up to RELEVANCE_LIMIT matches (``total``, when known);
-    past that the newest come first, which an index on (agency_id, issue_date) answers without a sort.
-    """
+
+def _python_key(sort: str) -> Any:
+    """The same orders as _order(), over the rows of the first pass (NULLs last, ties by id)."""
+    far = dt.date.max
+    if sort == "relevance":
+        return lambda r: (-(r.score or 0), -r.id)
+    if sort == "date_asc":
+        return lambda r: (r.issue_date is None, r.issue_date or far, r.id)
+    if sort == "number":
+        return lambda r: (r.year is None, -(r.year or 0), r.number is None, -(r.number or 0), -r.id)
+    return lambda r: (r.issue_date is None, -(r.issue_date or far).toordinal(), -r.id)
+
+
+def matching_query(agency_id: int, criteria: SearchCriteria, *, dialect: str | None = None) -> Select[Any]:
+    """id, sort keys and relevance of the documents of one agency matching ``criteria`` (bench uses it too)."""
     dialect = dialect or _dialect()
-    stmt = select(Document.id).where(Document.agency_id == agency_id, *_filters(criteria))
-    relevance = None
+    stmt = select(Document.id, Document.issue_date, Document.year, Document.number).where(
+        Document.agency_id == agency_id, *_filters(criteria))
     if criteria.parsed:
-        stmt, relevance = _matching(stmt, criteria.parsed, dialect)
-    sort = sort_used(criteria, total)
-    if sort == "relevance" and relevance is not None:
-        order = [relevance, Document.id.desc()]
-    elif sort == "date_asc":
-        order = [Document.issue_date.asc().nulls_last(), Document.id.asc()]
-    elif sort == "number":
-        order = [Document.year.desc().nulls_last(), Document.number.desc().nulls_last(), Document.id.desc()]
-    else:
-        order = [Document.issue_date.desc().nulls_last(), Document.id.desc()]
-    return stmt, order
+        stmt, score = _matching(stmt, criteria.parsed, agency_id, dialect)
+        return stmt.add_columns(score.label("score"))
+    return stmt.add_columns(literal_column("0").label("score"))
 
 
-def sort_used(criteria: SearchCriteria, total: int | None) -> str:
-    sort = criteria.effective_sort
-    if sort == "relevance" and total is not None and total > RELEVANCE_LIMIT:
-        return "date_desc"
-    return sort
+def page_of_ids(stmt: Select[Any], criteria: SearchCriteria) -> tuple[list[int], int, bool, str]:
+    """(ids of the page, total, total_capped, sort used) with one bounded pass over the matches.
+
+    Ranking and counting read every match, so both stop at COUNT_LIMIT: up to that many matches are read
+    once and ordered here; beyond it the total shows as "more than", relevance gives way to newest first and
+    the page comes from an index walked in date order.
+    """
+    rows = db.session.execute(stmt.limit(COUNT_LIMIT + 1)).all()
+    start = (criteria.page - 1) * criteria.per_page
+    if len(rows) <= COUNT_LIMIT:
+        sort = criteria.effective_sort
+        rows.sort(key=_python_key(sort))
+        return [r.id for r in rows[start:start + criteria.per_page]], len(rows), False, sort
+    sort = "date_desc" if criteria.effective_sort == "relevance" else criteria.effective_sort
+    ids = db.session.scalars(stmt.with_only_columns(Document.id).order_by(*_order(sort))
+                             .limit(criteria.per_page).offset(start))
+    return list(ids), COUNT_LIMIT, True, sort
 
 
 def search_documents(actor: ActorRef, criteria: SearchCriteria) -> SearchPageResult:
     """One page of the documents ``actor`` may see that match ``criteria``, with the words marked."""
     started = time.perf_counter()
-    stmt, _ = document_id_query(actor.agency_id, criteria)
-    stmt = restrict_to_visible(stmt, actor)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // criteria.per_page))
-    page = min(criteria.page, pages)
-    _, order = document_id_query(actor.agency_id, criteria, total=total)
-    ids = list(db.session.scalars(stmt.order_by(*order).limit(criteria.per_page)
-                                  .offset((page - 1) * criteria.per_page)))
+    stmt = restrict_to_visible(matching_query(actor.agency_id, criteria), actor)
+    ids, total, capped, sort = page_of_ids(stmt, criteria)
+    pages = max(1, -(-total // criteria.per_page)) if not capped else MAX_PAGE
     hits = _hits(ids, criteria.parsed)
     elapsed = (time.perf_counter() - started) * 1000
-    return SearchPageResult(criteria, hits, total, page, pages, round(elapsed, 1), sort_used(criteria, total))
+    return SearchPageResult(criteria, hits, total, min(criteria.page, pages), pages, round(elapsed, 1), sort,
+                            capped)
 
 
 def _hits(ids: list[int], parsed: ParsedQuery) -> tuple[SearchHitInfo, ...]:

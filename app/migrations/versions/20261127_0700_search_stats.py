@@ -1,7 +1,8 @@
 """search, stats, dossiers: full-text index of documents, saved searches, work dossiers, statistics indexes
 
-PostgreSQL: a stored tsvector generated from document.search_text through an immutable unaccent wrapper,
-GIN-indexed together with agency_id (btree_gin) so one index scan answers "this agency, these words".
+PostgreSQL: a stored tsvector generated from document.search_text through an immutable unaccent wrapper, its
+lexemes prefixed with the agency id ("20xcong"): posting lists are per agency, so a common syllable costs one
+agency's documents, not the province's, and one agency's query cannot match another's rows.
 SQLite: an external-content FTS5 table kept in sync by triggers (unicode61, remove_diacritics 2).
 
 Revision ID: 20261127_0700_search_stats
@@ -23,18 +24,18 @@ TS = sa.DateTime(timezone=True)
 
 PG_UP = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
-    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     # unaccent() is only STABLE (it reads a dictionary by name); naming the dictionary makes this IMMUTABLE.
     """CREATE OR REPLACE FUNCTION qlvb_fold(text) RETURNS text
        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
        AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$""",
-    # Tokens are runs of [a-z0-9], exactly as app.search.criteria tokenises a query.
-    """CREATE OR REPLACE FUNCTION qlvb_search_vector(text) RETURNS tsvector
+    # Tokens are runs of [a-z0-9], exactly as app.search.criteria tokenises a query, each prefixed "<agency>x".
+    """CREATE OR REPLACE FUNCTION qlvb_search_vector(integer, text) RETURNS tsvector
        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-       AS $$ SELECT to_tsvector('simple'::regconfig, regexp_replace(qlvb_fold($1), '[^a-z0-9]+', ' ', 'g')) $$""",
+       AS $$ SELECT to_tsvector('simple'::regconfig, regexp_replace(
+                regexp_replace(qlvb_fold($2), '[^a-z0-9]+', ' ', 'g'), '([a-z0-9]+)', $1 || 'x\\1', 'g')) $$""",
     """ALTER TABLE document ADD COLUMN search_tsv tsvector
-       GENERATED ALWAYS AS (qlvb_search_vector(search_text)) STORED""",
-    "CREATE INDEX ix_document_search ON document USING gin (agency_id, search_tsv)",
+       GENERATED ALWAYS AS (qlvb_search_vector(agency_id, search_text)) STORED""",
+    "CREATE INDEX ix_document_search ON document USING gin (search_tsv)",
     # Past RELEVANCE_LIMIT matches the newest come first: walked in this order, no sort of all matches.
     "CREATE INDEX ix_document_agency_date ON document (agency_id, issue_date DESC NULLS LAST, id DESC)",
 ]
@@ -42,7 +43,7 @@ PG_DOWN = [
     "DROP INDEX IF EXISTS ix_document_agency_date",
     "DROP INDEX IF EXISTS ix_document_search",
     "ALTER TABLE document DROP COLUMN IF EXISTS search_tsv",
-    "DROP FUNCTION IF EXISTS qlvb_search_vector(text)",
+    "DROP FUNCTION IF EXISTS qlvb_search_vector(integer, text)",
     "DROP FUNCTION IF EXISTS qlvb_fold(text)",
 ]
 SQLITE_UP = [

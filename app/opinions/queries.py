@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, or_, select
 
 from app.core import clock
+from app.core.text import fold
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Agency, Staff
@@ -294,4 +295,6 @@ def external_choices(agency_id: int) -> list[ExternalChoiceInfo]:
     by_agency: dict[int, list[tuple[int, str]]] = {}
     for row in leaders:
         by_agency.setdefault(row.agency_id, []).append((row.user_id, row.full_name))
-    return [ExternalChoiceInfo(a.code, a.name, tuple(by_agency.get(a.id, ()))) for a in agencies]
+    agencies.sort(key=lambda a: fold(a.name))
+    return [ExternalChoiceInfo(a.code, a.name, tuple(sorted(by_agency.get(a.id, ()), key=lambda p: fold(p[1]))))
+            for a in agencies]

@@ -7,21 +7,24 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import select
 
 from app.admin.permissions import register_common_grants, register_grants
 from app.assignments import queries as q
 from app.assignments import services
 from app.assignments.files import UploadInfo, read_blob
 from app.core.errors import ValidationError
+from app.core.text import fold
 from app.extensions import db
 from app.tenancy import roles as R
+from app.tenancy.models import Staff
 from app.tenancy.queries import departments_of, staff_of
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 
 from . import subjects
 from .auth import current_actor
-from .inbox import timeline_context
+from .inbox import EVENT_LABELS
 from .tasks import COMPLETERS
 
 log = logging.getLogger("qlvb.assignments")
@@ -37,6 +40,39 @@ STEP_ACTIONS = {"task_report": "Báo cáo tiến độ / hoàn thành", "task_ex
 
 def _names(user_ids: set[int], agency_id: int) -> dict[int, str]:
     return {s.user_id: s.full_name for s in staff_of(agency_id) if s.user_id in user_ids}
+
+
+def staff_names(user_ids: set[int]) -> dict[int, str]:
+    """Names of officials of any agency (an opinion copy is started by the requester of another agency)."""
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(Staff.user_id, Staff.full_name).where(Staff.user_id.in_(user_ids))).all())
+
+
+def people_of(agency_id: int, *, but: int) -> list[Any]:
+    """Colleagues in Vietnamese alphabetical order ("Đặng" beside "Dương", not after "Vũ")."""
+    return sorted((s for s in staff_of(agency_id) if s.user_id != but), key=lambda s: fold(s.full_name))
+
+
+# Progress reports and extension decisions reopen the report step on purpose: only "rework" sends work back.
+_RETURN_DECISIONS = frozenset({"rework", "return", "send_back"})
+
+
+def timeline(instance_id: int | None) -> list[dict[str, Any]]:
+    """The instance's events in words of these pages."""
+    if instance_id is None:
+        return []
+    events = wfq.instance_timeline(instance_id)
+    names = staff_names({e.actor_id for e in events if e.actor_id})
+    rows = []
+    for e in events:
+        kind = e.kind
+        if kind == "returned" and (e.data or {}).get("decision") not in _RETURN_DECISIONS:
+            kind = "completed"
+        label = {"opened": "Chuyển đến bước", "finished": "Kết thúc"}.get(kind) or EVENT_LABELS.get(kind, kind)
+        rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"), "kind": label, "task": e.task_name,
+                     "comment": e.comment})
+    return rows
 
 
 def _uploads() -> list[UploadInfo]:
@@ -111,7 +147,7 @@ class AssignmentsView(BaseView):
                 return redirect(url_for("AssignmentsView.show", item_id=item.id))
         links = _parse_links(values.get("links") or [])
         about = subjects.describe(actor.agency_id, links)
-        people = [s for s in staff_of(actor.agency_id) if s.user_id != actor.user_id]
+        people = people_of(actor.agency_id, but=actor.user_id)
         return self.render_template("assignments/new.html", values=values, errors=errors, people=people,
                                     departments=departments_of(actor.agency_id), links=links, about=about)
 
@@ -134,11 +170,10 @@ class AssignmentsView(BaseView):
         names = _names(ids, actor.agency_id)
         deps = {d.id: d.name for d in departments_of(actor.agency_id)}
         about = subjects.describe(actor.agency_id, detail.links)
-        tl = timeline_context(item.instance_id, actor.agency_id) if item.instance_id else {"timeline": []}
         return self.render_template("assignments/show.html", d=detail, item=item, steps=steps, names=names,
                                     deps=deps, about=about, status_labels=STATUS_LABELS,
                                     extension_labels=EXTENSION_LABELS, ratings=services.RATINGS,
-                                    timeline=tl["timeline"])
+                                    timeline=timeline(item.instance_id))
 
     @expose("/<int:item_id>/files/<int:file_id>")
     @has_access

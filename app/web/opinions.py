@@ -15,14 +15,13 @@ from app.extensions import db
 from app.opinions import queries as q
 from app.opinions import services
 from app.opinions.files import UploadInfo, read_blob
-from app.tenancy.queries import staff_of
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.operations import register_operation
 
 from . import subjects
+from .assignments import people_of, timeline
 from .auth import current_actor
-from .inbox import timeline_context
 from .tasks import COMPLETERS
 
 log = logging.getLogger("qlvb.opinions")
@@ -92,7 +91,7 @@ class OpinionsView(BaseView):
                 log.info("opinion request %s sent by user %s", info.id, actor.user_id)
                 flash(f"Đã gửi xin ý kiến: {info.title}.", "success")
                 return redirect(url_for("OpinionsView.show", request_id=info.id))
-        people = [s for s in staff_of(actor.agency_id) if s.user_id != actor.user_id]
+        people = people_of(actor.agency_id, but=actor.user_id)
         return self.render_template("opinions/new.html", values=values, errors=errors, people=people,
                                     agencies=q.external_choices(actor.agency_id))
 
@@ -117,10 +116,9 @@ class OpinionsView(BaseView):
         if is_requester and req.instance_id is not None:
             consolidate_task = next((t for t in wfq.open_tasks(req.instance_id)
                                      if t.form_key == "opinion_consolidate" and wf.can_act(t, actor)), None)
-        tl = timeline_context(req.instance_id, actor.agency_id) if req.instance_id else {"timeline": []}
         return self.render_template("opinions/show.html", d=detail, req=req, rows=rows, is_requester=is_requester,
                                     answer_task=answer_task, consolidate_task=consolidate_task, answers=q.ANSWERS,
-                                    status_labels=STATUS_LABELS, timeline=tl["timeline"])
+                                    status_labels=STATUS_LABELS, timeline=timeline(req.instance_id))
 
     @expose("/<int:request_id>/answer", methods=["POST"])
     @has_access

@@ -51,6 +51,9 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
 
         init_admin(appbuilder)
         init_web(app, appbuilder)
+        from app.documents.workflow_ops import register_operations
+
+        register_operations()  # BPMN service tasks documents.issue/deliver/start_reply
 
     from app.cli import register_cli
 

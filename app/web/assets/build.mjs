@@ -10,7 +10,9 @@ const outdir = resolve(here, '../static/dist');
 mkdirSync(outdir, { recursive: true });
 
 await build({
-  entryPoints: { modeler: resolve(here, 'modeler.js'), viewer: resolve(here, 'viewer.js') },
+  entryPoints: {
+    modeler: resolve(here, 'modeler.js'), viewer: resolve(here, 'viewer.js'), charts: resolve(here, 'charts.js'),
+  },
   bundle: true,
   minify: true,
   sourcemap: false,

@@ -1,0 +1,26 @@
+// Statistics charts (SoICT dashboard, agency statistics): Chart.js from node_modules, bundled locally.
+// A page declares <canvas data-chart="ID"> and <script type="application/json" id="ID">{type, data, options}</script>;
+// no inline script runs, so the page works under a strict Content-Security-Policy.
+import Chart from 'chart.js/auto';
+
+function percentTicks(options) {
+  const y = options?.scales?.y;
+  if (y && y.percent) {
+    delete y.percent;
+    y.ticks = { ...(y.ticks || {}), callback: (v) => v + '%' };
+  }
+  return options;
+}
+
+function render(canvas) {
+  const source = document.getElementById(canvas.dataset.chart);
+  if (!source) return;
+  const spec = JSON.parse(source.textContent);
+  Chart.defaults.font.family = '"Helvetica Neue", Helvetica, Arial, sans-serif';
+  // eslint-disable-next-line no-new
+  new Chart(canvas, { type: spec.type || 'bar', data: spec.data, options: percentTicks(spec.options || {}) });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  document.querySelectorAll('canvas[data-chart]').forEach(render);
+});

@@ -236,3 +236,14 @@ def register_pdf(agency_id: int, year: int, kind: str) -> bytes:
     span = f"; từ số {numbers[0]} đến số {numbers[-1]}" if numbers and kind != "outgoing" else ""
     subtitle = f"{agency.name if agency else ''} – Năm {year}{span}"
     return render_table_report(f"{REGISTER_TITLES[kind]}", columns, rows, landscape=True, subtitle=subtitle)
+
+
+def documents_by_ids(agency_id: int, ids: list[int]) -> list[DocumentInfo]:
+    """Short descriptions for inbox rows (the inbox already checked who may act on each task)."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Document).where(Document.agency_id == agency_id, Document.id.in_(ids))
+        .options(selectinload(Document.doc_type))
+    )
+    return [document_info(r, with_attachments=False) for r in rows]

@@ -22,7 +22,7 @@ from app.workflow import services as wf
 from . import subjects
 from .auth import current_actor
 from .choices import AgencyChoices
-from .tasks import complete
+from .tasks import complete, prefill
 
 log = logging.getLogger("qlvb.inbox")
 
@@ -120,7 +120,8 @@ class TaskView(BaseView):
         form_html = readonly_html = None
         if defn is not None and may_act:
             formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
-            form = build_form(defn, choices=choices, formdata=formdata, context=self._context(task))
+            form = build_form(defn, choices=choices, formdata=formdata, context=self._context(task),
+                              data=prefill(task) if formdata is None else None)
             if request.method == "POST":
                 try:
                     data = validate_submission(defn, form)

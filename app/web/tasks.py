@@ -15,6 +15,13 @@ from app.workflow.info import ActorRef, HumanTaskInfo
 Completer = Callable[[HumanTaskInfo, ActorRef, Mapping[str, Any], list[Any], str | None], None]
 
 COMPLETERS: dict[str, Completer] = {}
+# subject_type -> fn(task) -> initial form values (e.g. the draft being revised after a return).
+PREFILLS: dict[str, Callable[[HumanTaskInfo], dict[str, Any]]] = {}
+
+
+def prefill(task: HumanTaskInfo) -> dict[str, Any] | None:
+    fn = PREFILLS.get(task.subject_type)
+    return fn(task) if fn is not None else None
 
 
 def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],

@@ -1,0 +1,324 @@
+"""Document pages: incoming and outgoing lists, registration, drafting, detail with timeline, diagram,
+files and signatures, printable registers. Every handler: load -> check agency/role -> one service call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from werkzeug.datastructures import CombinedMultiDict
+
+from app.admin.permissions import register_common_grants, register_grants
+from app.core import clock
+from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from app.documents import queries as dq
+from app.documents import services as ds
+from app.documents import signatures as dsig
+from app.documents.attachments import UploadInfo
+from app.documents.doctypes import list_document_types
+from app.documents.drafts import revise_outgoing_draft
+from app.documents.errors import DuplicateDocumentError
+from app.documents.workflow_ops import register_operations
+from app.extensions import db
+from app.forms import build_form, load_form, render_form, uploaded_files, validate_submission
+from app.tenancy import roles as R
+from app.tenancy.queries import departments_of, staff_for_user
+from app.workflow import queries as wfq
+from app.workflow import services as wf
+from app.workflow.info import ActorRef, HumanTaskInfo
+
+from . import subjects, tasks
+from .auth import current_actor, current_agency
+from .choices import EXTRA_SOURCES, AgencyChoices
+from .inbox import timeline_context
+
+log = logging.getLogger("qlvb.documents")
+
+URGENCY = {"thuong": "Thường", "khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
+CHANNEL = {"paper": "Bản giấy/bản quét", "electronic": "Văn bản điện tử", "email": "Thư điện tử", "other": "Khác"}
+STATUS = {
+    "awaiting_registration": "Chờ vào sổ", "registered": "Đã vào sổ", "assigned": "Đã phân công",
+    "in_progress": "Đang xử lý", "done": "Đã xử lý xong", "draft": "Dự thảo", "in_review": "Đang xem xét",
+    "approved": "Đã phê duyệt", "issued": "Đã ban hành", "delivered": "Đã gửi",
+}
+REGISTER_KINDS = {"incoming": "Sổ đăng ký văn bản đến", "outgoing": "Sổ đăng ký văn bản đi",
+                  "incoming_followup": "Sổ theo dõi giải quyết văn bản đến"}
+PAGE = 30
+
+
+def _forms_dir() -> Path:
+    return Path(current_app.config["QLVB_FORMS_DIR"])
+
+
+def _uploads(files: Mapping[str, list[Any]]) -> list[UploadInfo]:
+    out = []
+    for storages in files.values():
+        for fs in storages:
+            if fs and fs.filename:
+                out.append(UploadInfo(filename=fs.filename, data=fs.read()))
+    return out
+
+
+def _document_types(_agency_id: int) -> list[tuple[str, str]]:
+    return [(t.code, t.name) for t in list_document_types()]
+
+
+def _describe(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:
+    out = {}
+    for doc in dq.documents_by_ids(agency_id, ids):
+        out[doc.id] = subjects.SubjectInfo(title=doc.summary, number=doc.number_notation, urgency=doc.urgency,
+                                           link=url_for("DocumentView.show", document_id=doc.id))
+    return out
+
+
+def _complete_document_task(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
+                            comment: str | None) -> None:
+    """The register step of an electronically delivered document numbers it; others complete normally."""
+    if task.subject_type == "incoming" and task.bpmn_id == "register":
+        ds.register_received(task.subject_id, actor=actor, data=data,
+                             confirm_duplicate=bool(request.form.get("confirm_duplicate")))
+        return
+    if task.subject_type == "outgoing" and task.bpmn_id == "draft":
+        revise_outgoing_draft(task, actor=actor, data=data, comment=comment)
+        return
+    wf.complete_task(task.id, actor, data, comment=comment)
+
+
+def _prefill(task: HumanTaskInfo) -> dict[str, Any]:
+    """The draft step shows the draft as it stands (after a return, the drafter edits, not retypes)."""
+    if task.subject_type != "outgoing" or task.bpmn_id != "draft":
+        return {}
+    doc = next(iter(dq.documents_by_ids(task.agency_id, [task.subject_id])), None)
+    if doc is None:
+        return {}
+    return {"doc_type": doc.doc_type_code, "summary": doc.summary, "body": doc.body or "",
+            "recipients": doc.recipients or "", "recipient_agency_codes": list(doc.recipient_agency_codes),
+            "urgency": doc.urgency, "signer_id": str(doc.signer_user_id) if doc.signer_user_id else None,
+            "signer_position": doc.signer_position or "",
+            "due_date": doc.due_date.isoformat() if doc.due_date else None}
+
+
+class DocumentView(BaseView):
+    route_base = "/documents"
+    default_view = "incoming"
+
+    # -- lists -----------------------------------------------------------------------------------------
+    def _list(self, direction: str) -> Any:
+        actor = current_actor()
+        year = request.args.get("year", type=int) or clock.today().year
+        status = request.args.get("status") or None
+        page = max(request.args.get("page", 1, type=int), 1)
+        result = dq.list_documents(actor.agency_id, direction=direction, actor=actor, year=year, status=status,
+                                   limit=PAGE, offset=(page - 1) * PAGE)
+        return self.render_template("documents/list.html", direction=direction, result=result, year=year,
+                                    status=status, page=page, page_size=PAGE, urgency=URGENCY, statuses=STATUS,
+                                    can_register=R.CLERK in actor.roles)
+
+    @expose("/incoming/")
+    @has_access
+    def incoming(self) -> Any:
+        return self._list("incoming")
+
+    @expose("/outgoing/")
+    @has_access
+    def outgoing(self) -> Any:
+        return self._list("outgoing")
+
+    # -- registration and drafting ------------------------------------------------------------------------
+    def _form_page(self, form_key: str, title: str, submit: str, action: Any) -> Any:
+        actor = current_actor()
+        agency = current_agency()
+        defn = load_form(form_key, _forms_dir())
+        choices = AgencyChoices(actor.agency_id, agency.code)
+        formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
+        form = build_form(defn, choices=choices, formdata=formdata)
+        duplicate = None
+        if request.method == "POST":
+            try:
+                data = validate_submission(defn, form)
+                doc = action(actor, data, _uploads(uploaded_files(defn, form)))
+                db.session.commit()
+            except DuplicateDocumentError as exc:
+                db.session.rollback()
+                duplicate = exc.message
+            except ValidationError as exc:
+                db.session.rollback()
+                for name, messages in exc.field_errors.items():
+                    if name in form:
+                        form[name].errors = list(form[name].errors or []) + list(messages)
+                flash(exc.message, "danger")
+            except DomainError as exc:
+                db.session.rollback()
+                log.warning("%s refused for user %s: %s", form_key, actor.user_id, exc.log)
+                flash(exc.message, "danger")
+            else:
+                flash(f"Đã lưu: {doc.number_notation or doc.summary}.", "success")
+                return redirect(url_for("DocumentView.show", document_id=doc.id))
+        html = render_form(defn, form, action=request.path, submit_label=submit)
+        return self.render_template("documents/form.html", title=title, form_html=html, duplicate=duplicate)
+
+    @expose("/incoming/new", methods=["GET", "POST"])
+    @has_access
+    def register(self) -> Any:
+        def action(actor: ActorRef, data: dict[str, Any], files: list[UploadInfo]) -> Any:
+            received = data.pop("received_at", None)
+            return ds.register_incoming(actor.agency_id, actor=actor, data=data, files=files,
+                                        confirm_duplicate=bool(request.form.get("confirm_duplicate")),
+                                        back_entry_received_at=_parse_date(received) if received else None)
+
+        return self._form_page("incoming_register", "Vào sổ văn bản đến", "Vào sổ", action)
+
+    @expose("/outgoing/new", methods=["GET", "POST"])
+    @has_access
+    def draft(self) -> Any:
+        def action(actor: ActorRef, data: dict[str, Any], files: list[UploadInfo]) -> Any:
+            return ds.create_outgoing_draft(actor.agency_id, actor=actor, data=data, files=files)
+
+        return self._form_page("outgoing_draft", "Dự thảo văn bản đi", "Trình duyệt", action)
+
+    # -- detail ------------------------------------------------------------------------------------------
+    def _load(self, document_id: int) -> tuple[ActorRef, Any]:
+        actor = current_actor()
+        try:
+            return actor, dq.get_document(actor.agency_id, document_id, actor)
+        except NotFoundError:
+            abort(404)
+
+    @expose("/<int:document_id>")
+    @has_access
+    def show(self, document_id: int) -> Any:
+        actor, doc = self._load(document_id)
+        deps = {d.id: d.name for d in departments_of(actor.agency_id)}
+        tl = timeline_context(doc.instance_id, actor.agency_id) if doc.instance_id else {"timeline": [],
+                                                                                           "done_forms": []}
+        diagram = None
+        if doc.instance_id:
+            state = wfq.instance_progress(doc.instance_id)
+            diagram = {"url": url_for("DocumentView.diagram", document_id=doc.id),
+                       "done": sorted(state.done_ids), "active": sorted(state.active_ids)}
+        my_tasks = [t for t in wfq.open_tasks(doc.instance_id) if wf.can_act(t, actor)] if doc.instance_id else []
+        signer = staff_for_user(doc.signer_user_id) if doc.signer_user_id else None
+        return self.render_template(
+            "documents/show.html", doc=doc, deps=deps, urgency=URGENCY, channel=CHANNEL, statuses=STATUS,
+            diagram=diagram, my_tasks=my_tasks, signer=signer,
+            can_render=doc.direction == "outgoing" and bool(actor.roles & {R.CLERK, R.LEADER, R.SPECIALIST, R.HEAD}),
+            can_sign=doc.direction == "outgoing" and doc.signer_user_id == actor.user_id,
+            can_seal=doc.direction == "outgoing" and R.CLERK in actor.roles, **tl)
+
+    @expose("/<int:document_id>/diagram.bpmn")
+    @has_access
+    def diagram(self, document_id: int) -> Any:
+        _, doc = self._load(document_id)
+        if not doc.instance_id:
+            abort(404)
+        state = wfq.instance_progress(doc.instance_id)
+        return Response(state.bpmn_xml, mimetype="application/xml")
+
+    @expose("/files/<int:attachment_id>")
+    @has_access
+    def download(self, attachment_id: int) -> Any:
+        actor = current_actor()
+        try:
+            info, data = dq.attachment_bytes(actor.agency_id, attachment_id, actor)
+        except NotFoundError:
+            abort(404)
+        log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
+        resp = Response(data, mimetype=info.content_type or "application/octet-stream")
+        resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(info.filename)}"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
+    def _act(self, document_id: int, fn: Any, done: str) -> Any:
+        actor, doc = self._load(document_id)
+        try:
+            fn(actor, doc)
+            db.session.commit()
+            flash(done, "success")
+        except (DomainError, ConflictError) as exc:
+            db.session.rollback()
+            log.warning("action on document %s refused for user %s: %s", document_id, actor.user_id, exc.log)
+            flash(exc.message, "danger")
+        return redirect(url_for("DocumentView.show", document_id=document_id))
+
+    @expose("/<int:document_id>/render", methods=["POST"])
+    @has_access
+    def render(self, document_id: int) -> Any:
+        return self._act(document_id, lambda actor, doc: dsig.render_outgoing_pdf(actor.agency_id, doc.id,
+                                                                                  actor=actor),
+                         "Đã dựng bản PDF theo thể thức Nghị định 30.")
+
+    @expose("/<int:document_id>/sign", methods=["POST"])
+    @has_access
+    def sign(self, document_id: int) -> Any:
+        def action(actor: ActorRef, doc: Any) -> None:
+            staff = staff_for_user(actor.user_id)
+            ref = dsig.personal_signer_ref(current_agency().code, staff.email if staff else "")
+            dsig.sign_as_leader(actor.agency_id, doc.id, ref, actor=actor)
+
+        return self._act(document_id, action, "Đã ký số văn bản.")
+
+    @expose("/<int:document_id>/seal", methods=["POST"])
+    @has_access
+    def seal(self, document_id: int) -> Any:
+        return self._act(document_id, lambda actor, doc: dsig.apply_agency_signature(actor.agency_id, doc.id,
+                                                                                     actor=actor),
+                         "Đã ký số của cơ quan (đóng dấu điện tử).")
+
+    # -- registers ---------------------------------------------------------------------------------------
+    @expose("/registers/")
+    @has_access
+    def registers(self) -> Any:
+        actor = current_actor()
+        kind = request.args.get("kind")
+        year = request.args.get("year", type=int) or clock.today().year
+        if kind:
+            if kind not in REGISTER_KINDS:
+                abort(404)
+            pdf = dq.register_pdf(actor.agency_id, year, kind)
+            log.info("register %s/%s printed by user %s", kind, year, actor.user_id)
+            resp = Response(pdf, mimetype="application/pdf")
+            resp.headers["Content-Disposition"] = f"inline; filename={kind}-{year}.pdf"
+            return resp
+        return self.render_template("documents/registers.html", kinds=REGISTER_KINDS, year=year)
+
+
+def _parse_date(value: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+_STAFF = ("can_incoming", "can_outgoing", "can_show", "can_diagram", "can_download", "can_draft", "can_render")
+register_common_grants("DocumentView", _STAFF)
+register_grants(R.CLERK, "DocumentView", (*_STAFF, "can_register", "can_seal", "can_registers"))
+register_grants(R.LEADER, "DocumentView", (*_STAFF, "can_sign", "can_registers"))
+for _menu in ("Văn bản đến", "Văn bản đi"):
+    register_common_grants(_menu, ("menu_access",))
+register_grants(R.CLERK, "Sổ văn bản", ("menu_access",))
+register_grants(R.LEADER, "Sổ văn bản", ("menu_access",))
+
+
+def register(appbuilder: Any) -> None:
+    register_operations()
+    EXTRA_SOURCES["document_types"] = _document_types
+    subjects.DESCRIBERS["incoming"] = _describe
+    subjects.DESCRIBERS["outgoing"] = _describe
+    tasks.COMPLETERS["incoming"] = _complete_document_task
+    tasks.COMPLETERS["outgoing"] = _complete_document_task
+    tasks.PREFILLS["outgoing"] = _prefill
+    appbuilder.add_view(DocumentView, "Văn bản đến", href="/documents/incoming/", category="Văn bản",
+                        icon="fa-download")
+    appbuilder.add_link("Văn bản đi", href="/documents/outgoing/", category="Văn bản", icon="fa-upload")
+    appbuilder.add_link("Sổ văn bản", href="/documents/registers/", category="Văn bản", icon="fa-book")

@@ -1,0 +1,201 @@
+"""Both mandatory processes (Art 12) end to end over HTTP, as clerk, leader, head and specialist, in two
+agencies whose incoming routes differ (Sở Tư pháp adds a legal review step)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.documents.models import Document
+from app.extensions import db
+from app.tenancy.models import Department
+from app.workflow import queries as wfq
+from app.workflow.models import HumanTask, ProcessInstance
+
+
+@dataclass
+class Office:
+    code: str
+    clerk: Any
+    leader: Any
+    head: Any
+    specialist: Any
+    dept_id: int
+    legal: Any = None
+
+
+def _dept(code: str, dept: str) -> int:
+    return db.session.scalar(select(Department.id).join(Department.agency).where(
+        Department.code == dept, Department.agency.has(code=code)))
+
+
+@pytest.fixture
+def offices(make_account):
+    def office(code: str, dept: str, legal: bool = False) -> Office:
+        return Office(code=code, clerk=make_account(code, ["clerk"], department_code="vp", name="Trần Thị Văn Thư"),
+                      leader=make_account(code, ["leader"], name="Phạm Văn Lãnh Đạo"),
+                      head=make_account(code, ["head"], department_code=dept, name="Vũ Đình Trưởng"),
+                      specialist=make_account(code, ["specialist"], department_code=dept, name="Đỗ Thị Chuyên"),
+                      dept_id=_dept(code, dept),
+                      legal=make_account(code, ["legal"], department_code=dept, name="Tạ Thu Pháp") if legal else None)
+
+    return office("isotttt", "cntt"), office("isotp", "xd-ktvb", legal=True)
+
+
+def _open_task(client, name: str) -> int:
+    page = client.get("/inbox/").get_data(as_text=True)
+    for m in re.finditer(r'href="/tasks/(\d+)"><strong>([^<]+)</strong>', page):
+        if m.group(2) == name:
+            return int(m.group(1))
+    raise AssertionError(f"no task {name!r} in inbox:\n" + re.sub(r"\s+", " ", page)[-1500:])
+
+
+def _complete(client, name: str, data: dict[str, Any]) -> int:
+    task_id = _open_task(client, name)
+    resp = client.form_post(f"/tasks/{task_id}", data)
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-1500:]
+    assert wfq.get_task(task_id).state == "done"
+    return task_id
+
+
+def _register(o: Office, logged_in, *, number: str) -> int:
+    c = logged_in(o.clerk)
+    resp = c.form_post("/documents/incoming/new", {
+        "doc_type": "cong_van", "number_notation": number, "issuer_name": "UBND tỉnh Vĩnh Phúc",
+        "issue_date": "20/11/2026", "summary": "Về việc triển khai chuyển đổi số năm 2027",
+        "urgency": "thuong", "confidentiality": "thuong", "channel": "paper", "pages": "2"})
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-1500:]
+    return int(resp.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def _instance(doc_id: int, direction: str) -> ProcessInstance:
+    return db.session.scalar(select(ProcessInstance).where(ProcessInstance.subject_type == direction,
+                                                           ProcessInstance.subject_id == doc_id))
+
+
+def test_incoming_route_with_send_back_loop(offices, logged_in):
+    o, _ = offices
+    doc_id = _register(o, logged_in, number="101/UBND-VP")
+    doc = db.session.get(Document, doc_id)
+    assert doc.number >= 1 and doc.status in ("registered", "assigned", "in_progress")
+    page = logged_in(o.clerk).get(f"/documents/{doc_id}").get_data(as_text=True)
+    assert "Về việc triển khai chuyển đổi số năm 2027" in page and "Vào sổ văn bản đến" in page
+
+    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id), "deadline": "30/12/2026",
+                                                        "direction": "Đề nghị phòng CNTT chủ trì"})
+    _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id),
+                                                            "deadline": "25/12/2026"})
+    _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Đã xây dựng dự thảo kế hoạch"})
+    _complete(logged_in(o.head), "Xác nhận kết quả xử lý", {"decision": "send_back", "comment": "Bổ sung kinh phí"})
+    # Sent back: the specialist gets the step again, with the head's comment on the timeline.
+    _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Đã bổ sung phần kinh phí"})
+    _complete(logged_in(o.head), "Xác nhận kết quả xử lý", {"decision": "complete"})
+    db.session.expire_all()
+    assert _instance(doc_id, "incoming").status == "completed"
+    detail = logged_in(o.leader).get(f"/documents/{doc_id}").get_data(as_text=True)
+    assert "Bổ sung kinh phí" in detail and "Đỗ Thị Chuyên" in detail
+
+
+def test_two_agencies_route_the_same_kind_of_document_differently(offices, logged_in):
+    sotttt, sotp = offices
+    steps = {}
+    for o in (sotttt, sotp):
+        doc_id = _register(o, logged_in, number=f"55/{o.code.upper()}-VP")
+        _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id),
+                                                            "deadline": "30/12/2026"})
+        _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id)})
+        _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Xong"})
+        inst = _instance(doc_id, "incoming")
+        steps[o.code] = [t.bpmn_id for t in wfq.open_tasks(inst.id)]
+    assert steps["isotttt"] == ["confirm"]
+    assert steps["isotp"] == ["legal_review"]
+    _complete(logged_in(sotp.legal), "Thẩm định pháp lý", {"decision": "approve", "comment": "Phù hợp"})
+
+
+def test_reply_starts_an_outgoing_document_that_is_delivered_to_another_agency(offices, logged_in):
+    o, other = offices
+    doc_id = _register(o, logged_in, number="77/STP-VP")
+    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id), "deadline": "30/12/2026"})
+    _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id)})
+    _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Cần trả lời", "request_reply": "y",
+                                                         "reply_summary": "Trả lời về việc chuyển đổi số"})
+    reply = db.session.scalar(select(Document).where(Document.source_document_id == doc_id,
+                                                     Document.direction == "outgoing"))
+    assert reply is not None and reply.status == "draft"
+
+    sp = logged_in(o.specialist)
+    _complete(sp, "Dự thảo văn bản", {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
+                                      "body": "Sở Thông tin và Truyền thông trả lời như sau.",
+                                      "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
+                                      "recipient_agency_codes": ["isotp"], "urgency": "khan",
+                                      "signer_id": str(o.leader.user_id)})
+    # The head returns it once (the loop), then it goes through.
+    _complete(logged_in(o.head), "Kiểm tra dự thảo", {"decision": "return", "comment": "Sửa câu mở đầu"})
+    _complete(sp, "Dự thảo văn bản", {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
+                                      "body": "Sở Thông tin và Truyền thông trả lời Sở Tư pháp như sau.",
+                                      "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
+                                      "recipient_agency_codes": ["isotp"], "urgency": "khan",
+                                      "signer_id": str(o.leader.user_id)})
+    _complete(logged_in(o.head), "Kiểm tra dự thảo", {"decision": "approve"})
+    _complete(logged_in(o.leader), "Phê duyệt, ký ban hành", {"decision": "approve"})
+    _complete(logged_in(o.clerk), "Cho số, ban hành", {"issue_date": "27/11/2026", "copies": "2"})
+    db.session.expire_all()
+    reply = db.session.get(Document, reply.id)
+    assert reply.number_notation and re.match(r"^\d+/STTTT-", reply.number_notation)
+    assert reply.status in ("issued", "delivered")
+
+    # Sở Tư pháp receives it as an incoming document awaiting registration in its own instance.
+    received = db.session.scalar(select(Document).where(Document.source_document_id == reply.id,
+                                                        Document.direction == "incoming"))
+    assert received is not None and received.status == "awaiting_registration"
+    assert received.agency_id != reply.agency_id
+    other_clerk = logged_in(other.clerk)
+    _complete(other_clerk, "Vào sổ văn bản đến", {"doc_type": "cong_van", "number_notation": reply.number_notation,
+                                                  "issuer_name": "Sở Thông tin và Truyền thông",
+                                                  "issue_date": "27/11/2026", "summary": reply.summary,
+                                                  "urgency": "khan", "confidentiality": "thuong",
+                                                  "channel": "electronic"})
+    db.session.expire_all()
+    received = db.session.get(Document, received.id)
+    assert received.status != "awaiting_registration" and received.number >= 1
+    # The sending agency's staff cannot open the recipient's copy, and vice versa.
+    assert logged_in(o.leader).get(f"/documents/{received.id}").status_code == 404
+    assert logged_in(other.leader).get(f"/documents/{reply.id}").status_code == 404
+
+
+def test_classified_document_is_refused_and_nothing_stored(offices, logged_in):
+    o, _ = offices
+    before = db.session.scalar(select(db.func.count()).select_from(Document))
+    c = logged_in(o.clerk)
+    resp = c.form_post("/documents/incoming/new", {
+        "doc_type": "cong_van", "number_notation": "9/MAT", "issuer_name": "Bộ Công an", "issue_date": "20/11/2026",
+        "summary": "Văn bản mật", "urgency": "thuong", "confidentiality": "mat", "channel": "paper"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Điều 7" in body
+    assert db.session.scalar(select(db.func.count()).select_from(Document)) == before
+
+
+def test_duplicate_registration_warns_then_accepts_when_confirmed(offices, logged_in):
+    o, _ = offices
+    _register(o, logged_in, number="300/UBND-TH")
+    c = logged_in(o.clerk)
+    data = {"doc_type": "cong_van", "number_notation": "300/UBND-TH", "issuer_name": "UBND tỉnh Vĩnh Phúc",
+            "issue_date": "20/11/2026", "summary": "Bản thứ hai", "urgency": "thuong", "confidentiality": "thuong",
+            "channel": "paper"}
+    resp = c.form_post("/documents/incoming/new", data)
+    assert resp.status_code == 200 and "Có thể trùng văn bản" in resp.get_data(as_text=True)
+    resp = c.form_post("/documents/incoming/new", {**data, "confirm_duplicate": "1"})
+    assert resp.status_code == 302
+
+
+def test_leader_task_in_inbox_is_not_visible_to_other_agency(offices, logged_in):
+    o, other = offices
+    _register(o, logged_in, number="12/X-Y")
+    task_id = _open_task(logged_in(o.leader), "Phân công xử lý")
+    assert logged_in(other.leader).get(f"/tasks/{task_id}").status_code == 404
+    assert db.session.get(HumanTask, task_id).agency_id != db.session.scalar(
+        select(Department.agency_id).where(Department.id == other.dept_id))

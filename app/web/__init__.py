@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, errors, home, inbox, progress
+    from . import context, documents, errors, home, inbox, progress
 
     errors.install(app)
     from . import account, security_headers
@@ -19,6 +19,7 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     home.register(appbuilder)
     inbox.register(appbuilder)
     progress.register(appbuilder)
+    documents.register(appbuilder)
     from . import calendar, exchange, notifications
 
     notifications.install(app, appbuilder)

@@ -15,6 +15,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from app.admin.permissions import register_common_grants, register_grants
 from app.core import clock
 from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from app.designer.forms import effective_form
 from app.documents import queries as dq
 from app.documents import services as ds
 from app.documents import signatures as dsig
@@ -24,7 +25,7 @@ from app.documents.drafts import revise_outgoing_draft
 from app.documents.errors import DuplicateDocumentError
 from app.documents.workflow_ops import register_operations
 from app.extensions import db
-from app.forms import build_form, load_form, render_form, uploaded_files, validate_submission
+from app.forms import build_form, render_form, uploaded_files, validate_submission
 from app.tenancy import roles as R
 from app.tenancy.queries import departments_of, staff_for_user
 from app.workflow import queries as wfq
@@ -132,7 +133,7 @@ class DocumentView(BaseView):
     def _form_page(self, form_key: str, title: str, submit: str, action: Any) -> Any:
         actor = current_actor()
         agency = current_agency()
-        defn = load_form(form_key, _forms_dir())
+        defn = effective_form(actor.agency_id, form_key, _forms_dir())
         choices = AgencyChoices(actor.agency_id, agency.code)
         formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
         form = build_form(defn, choices=choices, formdata=formdata)

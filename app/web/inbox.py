@@ -12,8 +12,9 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from app.admin.permissions import register_common_grants
 from app.core.errors import ConflictError, NotFoundError, ValidationError
+from app.designer.forms import effective_form
 from app.extensions import db
-from app.forms import build_form, load_form, render_form, render_readonly, uploaded_files, validate_submission
+from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
 from app.tenancy.queries import staff_for_user
 from app.workflow import progress
 from app.workflow import queries as wfq
@@ -65,7 +66,7 @@ def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
     for t in progress.tasks_of_instance(instance_id):
         if t.state == "done" and t.form_key and t.form_data:
             try:
-                defn = load_form(t.form_key, _forms_dir())
+                defn = effective_form(agency_id, t.form_key, _forms_dir())
                 done.append((t, render_readonly(defn, t.form_data, choices=choices)))
             except NotFoundError:
                 continue
@@ -113,7 +114,7 @@ class TaskView(BaseView):
         involved = may_act or task.completed_by_id == actor.user_id or task.claimed_by_id == actor.user_id
         if not involved:
             abort(404)
-        defn = load_form(task.form_key, _forms_dir()) if task.form_key else None
+        defn = effective_form(actor.agency_id, task.form_key, _forms_dir()) if task.form_key else None
         choices = AgencyChoices(actor.agency_id)
         instance = wfq.get_instance(task.instance_id)
         context = dict(task.form_data or {})

@@ -10,7 +10,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from wtforms import PasswordField, SelectField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.accounts import services as accounts
@@ -147,7 +147,12 @@ class _StaffAccountBase(ModelView):
                                       validators=[DataRequired(message="Trường này là bắt buộc."),
                                                   Length(min=8, message="Mật khẩu quá ngắn.")]),
         }
-        self.edit_form_extra_fields = {"roles": self._role_field()}
+        self.edit_form_extra_fields = {
+            "roles": self._role_field(),
+            # FAB would make a non-null boolean "required", which makes unticking (= revoking) impossible.
+            "active": BooleanField("Đang hoạt động", description="Bỏ chọn để thu hồi tài khoản: đăng nhập dừng ngay, "
+                                   "lịch sử xử lý được giữ nguyên, công việc đang mở được đánh dấu để giao lại."),
+        }
         super().__init__(**kwargs)
 
     def prefill_form(self, form: Any, pk: Any) -> None:

@@ -438,16 +438,15 @@ def run_inbox(args: argparse.Namespace, url: str) -> None:
 def explain(agencies: list[tuple[int, int, list[int]]]) -> None:
     from sqlalchemy import text
 
-    from app.core import clock
     from app.extensions import db
-    from app.workflow.queries import _page_query
+    from app.workflow.queries import page_statement
 
     rng = random.Random(11)
     actor = next(a for a in (random_actor(rng, agencies) for _ in range(100)) if a.department_id and len(a.roles) > 1)
-    query = _page_query(actor, "todo", 30, 0, clock.now())
-    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    statement, params = page_statement(actor, "todo", 30)
+    sql = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(statement)
     print(f"EXPLAIN (ANALYZE, BUFFERS) todo page of {actor}:")
-    for (line,) in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}")):
+    for (line,) in db.session.connection().execute(text(sql).bindparams(*statement._bindparams.values()), params):
         print("   ", line)
     db.session.rollback()
 

@@ -6,9 +6,10 @@ Reads go through Core (not the ORM identity map) so they always see what the ser
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import bindparam, select, text
 
 from app.core import clock
 from app.core.errors import NotFoundError, ValidationError
@@ -24,75 +25,107 @@ _pi = ProcessInstance.__table__
 _ev = InstanceEvent.__table__
 
 
-def _candidate_branches(actor: ActorRef) -> list[Any]:
-    """Mutually exclusive ways a task can be the actor's, each matching one partial index exactly.
+_COLUMNS = ", ".join(c.name for c in _ht.c)
+_ORDER = {"done": "completed_at DESC, id DESC"}
+_DUE_ORDER = "due_at ASC NULLS LAST, id ASC"
 
-    ``user OR (role AND (no department OR my department))`` as one predicate makes PostgreSQL scan and
-    sort every open task of the agency; split per role and department, each branch is a short index range
-    already in inbox order, so the page costs the same at 100 thousand tasks as at 10 million.
+
+def _branches(bucket: str, roles: int, with_department: bool) -> list[str]:
+    """The WHERE clauses of a bucket, one per UNION ALL branch, mutually exclusive.
+
+    ``user OR (role AND (no department OR my department))`` as one predicate makes PostgreSQL scan and sort
+    every open task of the agency; split per role and department (and due date set or not), each branch
+    is one range of one partial index, already in page order, so a page costs the same at 100 thousand
+    tasks as at 10 million. ``state`` is a literal, not a parameter: a prepared (generic) plan must still
+    see that the partial index applies.
     """
-    branches = [_ht.c.candidate_user_id == actor.user_id]
-    for role in sorted(actor.roles):
-        by_role = and_(_ht.c.candidate_user_id.is_(None), _ht.c.candidate_role == role)
-        branches.append(and_(by_role, _ht.c.candidate_department_id.is_(None)))
-        if actor.department_id is not None:
-            branches.append(and_(by_role, _ht.c.candidate_department_id == actor.department_id))
-    return branches
-
-
-def _branches(actor: ActorRef, bucket: str, now: dt.datetime) -> list[Any]:
-    """The WHERE clauses, one per UNION ALL branch, of a bucket (disjoint, so no duplicates)."""
     if bucket not in BUCKETS:
         raise ValidationError(f'Nhóm công việc "{bucket}" không hợp lệ')
-    agency = _ht.c.agency_id == actor.agency_id
     if bucket == "done":
-        return [and_(agency, _ht.c.state == "done", _ht.c.completed_by_id == actor.user_id)]
-    open_ = and_(agency, _ht.c.state == "open")
+        return ["agency_id = :agency AND state = 'done' AND completed_by_id = :user"]
+    open_ = "agency_id = :agency AND state = 'open'"
     if bucket == "in_progress":
-        return [and_(open_, _ht.c.claimed_by_id == actor.user_id)]
-    candidates = _candidate_branches(actor)
+        return [f"{open_} AND claimed_by_id = :user"]
+    candidates = [f"{open_} AND candidate_user_id = :user"]
+    for i in range(roles):
+        by_role = f"{open_} AND candidate_user_id IS NULL AND candidate_role = :role{i}"
+        candidates.append(f"{by_role} AND candidate_department_id IS NULL")
+        if with_department:
+            candidates.append(f"{by_role} AND candidate_department_id = :department")
     if bucket == "overdue":
-        mine = or_(_ht.c.claimed_by_id.is_(None), _ht.c.claimed_by_id == actor.user_id)
-        return [and_(open_, c, mine, _ht.c.due_at < now) for c in candidates]
-    # Due today or later, then no deadline: two ranges of the same index instead of an OR.
-    unclaimed = _ht.c.claimed_by_id.is_(None)
-    return [
-        and_(open_, c, unclaimed, due)
-        for c in candidates
-        for due in (_ht.c.due_at >= now, _ht.c.due_at.is_(None))
-    ]
+        return [f"{c} AND (claimed_by_id IS NULL OR claimed_by_id = :user) AND due_at < :now" for c in candidates]
+    # Due now or later, then no deadline: two ranges of the same index instead of an OR.
+    return [f"{c} AND claimed_by_id IS NULL AND {due}"
+            for c in candidates for due in ("due_at >= :now", "due_at IS NULL")]
 
 
-def _order(bucket: str, table: Any) -> list[Any]:
-    if bucket == "done":
-        return [table.c.completed_at.desc(), table.c.id.desc()]
-    return [table.c.due_at.asc().nulls_last(), table.c.id.asc()]
+def _sql(*parts: str) -> str:
+    # Built only from the constants above; every value is a bound parameter.
+    return " ".join(parts)
 
 
-def _page_query(actor: ActorRef, bucket: str, limit: int, offset: int, now: dt.datetime) -> Any:
-    branches = _branches(actor, bucket, now)
+def _with_now(sql: str) -> Any:
+    statement = text(sql)
+    return statement.bindparams(bindparam("now", type_=_ht.c.due_at.type)) if ":now" in sql else statement
+
+
+def _typed(sql: str) -> Any:
+    return _with_now(sql).columns(*_ht.c)
+
+
+@lru_cache(maxsize=256)
+def _page_sql(bucket: str, roles: int, with_department: bool) -> Any:
+    """The page query of one shape, as SQL text: built once, no per-call statement compilation."""
+    branches = _branches(bucket, roles, with_department)
+    order = _ORDER.get(bucket, _DUE_ORDER)
+    page = _sql("ORDER BY", order, "LIMIT :limit OFFSET :offset")
     if len(branches) == 1:
-        return select(_ht).where(branches[0]).order_by(*_order(bucket, _ht)).limit(limit).offset(offset)
+        return _typed(_sql("SELECT", _COLUMNS, "FROM human_task WHERE", branches[0], page))
     # Each branch returns at most one page (from its index, in order); the outer sort merges them.
-    top = limit + offset
-    parts = [select(_ht).where(b).order_by(*_order(bucket, _ht)).limit(top).subquery() for b in branches]
-    merged = union_all(*(select(p) for p in parts)).subquery()
-    return select(merged).order_by(*_order(bucket, merged)).limit(limit).offset(offset)
+    parts = " UNION ALL ".join(
+        _sql("SELECT * FROM (SELECT", _COLUMNS, "FROM human_task WHERE", branch, "ORDER BY", order, "LIMIT :top)",
+             f"AS b{i}")
+        for i, branch in enumerate(branches)
+    )
+    return _typed(_sql("SELECT", _COLUMNS, "FROM (", parts, ") AS u", page))
+
+
+@lru_cache(maxsize=256)
+def _count_sql(bucket: str, roles: int, with_department: bool) -> Any:
+    parts = " UNION ALL ".join(_sql("SELECT id FROM human_task WHERE", b)
+                               for b in _branches(bucket, roles, with_department))
+    return _with_now(_sql("SELECT count(*) FROM (", parts, ") AS u"))
+
+
+def _params(actor: ActorRef, now: dt.datetime) -> tuple[tuple[int, bool], dict[str, Any]]:
+    roles = sorted(actor.roles)
+    params: dict[str, Any] = {"agency": actor.agency_id, "user": actor.user_id, "department": actor.department_id,
+                              "now": now}
+    params.update({f"role{i}": role for i, role in enumerate(roles)})
+    return (len(roles), actor.department_id is not None), params
+
+
+def page_statement(
+    actor: ActorRef, bucket: str = "todo", limit: int = 50, offset: int = 0, *, now: dt.datetime | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The inbox page query and its parameters (for ``inbox`` and for EXPLAIN in the benchmark)."""
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
+    shape, params = _params(actor, now or clock.now())
+    params.update(limit=limit, offset=offset, top=limit + offset)
+    return _page_sql(bucket, *shape), params
 
 
 def inbox(
     actor: ActorRef, bucket: str = "todo", limit: int = 50, offset: int = 0, *, now: dt.datetime | None = None
 ) -> list[HumanTaskInfo]:
     """One page of the actor's tasks: todo, in_progress (claimed), overdue or done."""
-    query = _page_query(actor, bucket, max(1, min(limit, MAX_PAGE)), max(0, offset), now or clock.now())
-    return [task_info(row) for row in db.session.execute(query)]
+    statement, params = page_statement(actor, bucket, limit, offset, now=now)
+    return [task_info(row) for row in db.session.connection().execute(statement, params)]
 
 
 def count_inbox(actor: ActorRef, bucket: str = "todo", *, now: dt.datetime | None = None) -> int:
-    branches = _branches(actor, bucket, now or clock.now())
-    parts = [select(_ht.c.id).where(b) for b in branches]
-    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    return db.session.scalar(select(func.count()).select_from(merged)) or 0
+    shape, params = _params(actor, now or clock.now())
+    return db.session.connection().execute(_count_sql(bucket, *shape), params).scalar() or 0
 
 
 def get_task(human_task_id: int) -> HumanTaskInfo:

@@ -15,6 +15,7 @@ from app.core import clock
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from app.core.text import nfc
 from app.extensions import db
+from app.notifications.services import notify
 from app.tenancy import roles as R
 from app.tenancy.models import Department, Staff
 from app.workflow import queries as wfq
@@ -211,6 +212,10 @@ def create_work_item(
         raise ConflictError("Quy trình giao việc của cơ quan không bắt đầu bằng bước giao nhiệm vụ; "
                             "hãy báo quản trị kiểm tra sơ đồ «task_assignment»")
     wf.complete_task(first.id, actor, _assign_data(item, co_users, co_deps))
+    # The lead person hears of it through the new report step; coordinators have no step, so tell them here.
+    notify(co_users, agency_id=actor.agency_id, kind="task_new", title=f"Phối hợp thực hiện: {item.title}"[:255],
+           body=f"Hạn hoàn thành: ngày {item.deadline:%d/%m/%Y}.", link=f"/assignments/{item.id}",
+           exclude_user_id=actor.user_id, dedupe_key=f"work:{item.id}:coordinate")
     db.session.flush()
     return work_item_info(item)
 

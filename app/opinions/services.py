@@ -259,8 +259,7 @@ def answer_opinion(task_id: int, actor: ActorRef, *, answer: str, comment: str =
         request.files.append(_new_file(request, s, actor.user_id, reviewer.id))
     if request.origin_reviewer_id is not None:
         _copy_back(request, reviewer, stored, actor.user_id)
-    wf.complete_task(task.id, actor, {"answer": answer, "comment": comment[:2000],
-                                      "opinion": {"reviewer": wanted, "answer": answer}})
+    wf.complete_task(task.id, actor, {"answer": answer, "comment": comment[:2000]})
     if request.origin_reviewer_id is not None:
         request.status = "consolidated"  # a copy is done once its one answer is given
         request.consolidated_at = now

@@ -13,6 +13,7 @@ from app.assignments import queries as aq
 from app.assignments.models import WorkItem
 from app.core import clock
 from app.extensions import db
+from app.notifications.models import Notification
 from app.tenancy.models import Department
 from app.workflow import queries as wfq
 
@@ -117,7 +118,9 @@ def test_leader_assigns_specialist_reports_asks_extension_finishes_and_leader_ev
     page = lc.get(f"/assignments/{item_id}").get_data(as_text=True)
     assert "Hoàn thành tốt" in page and "Đã đánh giá" in page
 
-    # The coordinating person sees it; an uninvolved specialist of the same department does not.
+    # The coordinating person was told and sees it; an uninvolved specialist of the same department does not.
+    told = db.session.scalars(select(Notification.title).where(Notification.user_id == helper.user_id)).all()
+    assert "Phối hợp thực hiện: Rà soát quy chế văn thư năm 2027" in told
     assert logged_in(helper).get(f"/assignments/{item_id}").status_code == 200
     outsider = logged_in(bystander)
     assert outsider.get(f"/assignments/{item_id}").status_code == 404

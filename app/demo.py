@@ -71,7 +71,39 @@ def seed_demo() -> list[DemoAccount]:
         known[email] = password
         out.append(DemoAccount(host=f"{code}.{local}", email=email, password=password,
                                role_label=", ".join(R.role_label(r) for r in roles)))
+    _seed_documents()
     book.parent.mkdir(parents=True, exist_ok=True)
     book.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")
     book.chmod(0o600)
     return out
+
+
+DEMO_INCOMING = [
+    {"doc_type": "cong_van", "number_notation": "1520/UBND-VX", "issuer_name": "UBND tỉnh Vĩnh Phúc",
+     "summary": "Về việc triển khai Kế hoạch chuyển đổi số năm 2027", "urgency": "thuong"},
+    {"doc_type": "quyet_dinh", "number_notation": "2301/QĐ-UBND", "issuer_name": "UBND tỉnh Vĩnh Phúc",
+     "summary": "Quyết định phê duyệt danh mục dịch vụ công trực tuyến toàn trình", "urgency": "khan"},
+    {"doc_type": "giay_moi", "number_notation": "45/GM-STC", "issuer_name": "Sở Tài chính",
+     "summary": "Mời dự họp thẩm định dự toán kinh phí ứng dụng công nghệ thông tin", "urgency": "hoa_toc"},
+]
+
+
+def _seed_documents() -> None:
+    """A few registered incoming documents in Sở TTTT so the leader's inbox is not empty on first look."""
+    from app.documents import queries as dq
+    from app.documents import services as ds
+    from app.workflow.info import ActorRef
+
+    clerk = staff_by_email("vanthu.stttt@vinhphuc.gov.vn")
+    if clerk is None:
+        return
+    actor = ActorRef(user_id=clerk.user_id, agency_id=clerk.agency_id, roles=frozenset({R.CLERK}),
+                     department_id=clerk.department_id)
+    if dq.list_documents(clerk.agency_id, direction="incoming", actor=actor, limit=1).total:
+        return
+    from app.core import clock
+
+    for item in DEMO_INCOMING:
+        ds.register_incoming(clerk.agency_id, actor=actor, data={
+            **item, "issue_date": clock.today().isoformat(), "confidentiality": "thuong", "channel": "electronic",
+            "pages": 2})

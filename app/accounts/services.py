@@ -20,6 +20,7 @@ from app.core.errors import NotFoundError, PermissionDeniedError, ValidationErro
 from app.core.text import nfc
 from app.extensions import db
 from app.tenancy import roles as R
+from app.tenancy.accounts import fab_name_parts
 from app.tenancy.models import Agency, Department, Position, Staff
 from app.workflow.models import HumanTask
 
@@ -99,8 +100,7 @@ def _position_role(position_id: int | None) -> str | None:
 
 
 def _split_name(full_name: str) -> tuple[str, str]:
-    parts = full_name.strip().rsplit(" ", 1)
-    return (parts[1], parts[0]) if len(parts) == 2 else (parts[0], parts[0])
+    return fab_name_parts(full_name)
 
 
 def create_account(*, agency_id: int, full_name: str, email: str, roles: Collection[str], password: str,

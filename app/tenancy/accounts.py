@@ -16,6 +16,13 @@ from .models import Agency, Department, Position, Staff
 log = logging.getLogger(__name__)
 
 
+def fab_name_parts(full_name: str) -> tuple[str, str]:
+    """Flask-AppBuilder shows ``first_name last_name``; a Vietnamese name reads family, middle, given
+    ("Phạm Văn Đức"), so the family and middle names go first and the given name last."""
+    parts = " ".join(full_name.split()).rsplit(" ", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (parts[0], "")
+
+
 def create_staff_account(
     *,
     agency_code: str,
@@ -44,8 +51,7 @@ def create_staff_account(
     if position_code:
         position = db.session.scalar(
             select(Position).where(Position.agency_id == agency.id, Position.code == position_code))
-    parts = full_name.strip().rsplit(" ", 1)
-    first, last = (parts[1], parts[0]) if len(parts) == 2 else (parts[0], parts[0])
+    first, last = fab_name_parts(full_name)
     user = User(username=email, email=email, first_name=first, last_name=last, active=True,
                 password=generate_password_hash(password))
     user.roles = role_rows

@@ -86,7 +86,20 @@ def _complete_document_task(task: HumanTaskInfo, actor: ActorRef, data: Mapping[
     if task.subject_type == "outgoing" and task.bpmn_id == "draft":
         revise_outgoing_draft(task, actor=actor, data=data, comment=comment)
         return
-    wf.complete_task(task.id, actor, data, comment=comment)
+    instance = wf.complete_task(task.id, actor, data, comment=comment)
+    _follow_up(task, actor, data, instance)
+
+
+def _follow_up(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], instance: Any) -> None:
+    """Keep the document's own fields in step with what the diagram decided (lead unit, status)."""
+    if task.subject_type == "incoming" and "lead_department_id" in data and task.form_key == "incoming_assign":
+        ds.record_assignment(task.subject_id, actor=actor, lead_department_id=data.get("lead_department_id"),
+                             coordinating_department_ids=data.get("coordinating_department_ids") or (),
+                             due_date=data.get("deadline"))
+    if instance.status == "completed" and task.subject_type == "incoming":
+        ds.set_status(task.subject_id, "done")
+    elif task.subject_type == "outgoing" and task.bpmn_id == "approve" and data.get("decision") == "approve":
+        ds.set_status(task.subject_id, "approved")
 
 
 def _prefill(task: HumanTaskInfo) -> dict[str, Any]:

@@ -31,6 +31,7 @@ TABS = [("todo", "Cần xử lý"), ("in_progress", "Đang xử lý"), ("overdue
 PAGE_SIZE = 30
 EVENT_LABELS = {
     "started": "Khởi tạo quy trình",
+    "opened": "Chuyển đến bước",
     "completed": "Hoàn thành bước",
     "claimed": "Nhận xử lý",
     "returned": "Trả lại",

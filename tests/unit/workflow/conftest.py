@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from app.forms import known_form_keys
 
@@ -13,3 +16,15 @@ FORMS = frozenset(known_form_keys(Path(__file__).resolve().parents[3] / "forms")
 
 def read(relative: str) -> str:
     return (PROCESSES / relative).read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _plain_working_days() -> Iterator[None]:
+    """Unit tests compute due dates with the built-in calendar, even after an integration test in the same
+    session installed the app's database-backed one (app.workflow.due.set_workday_calendar)."""
+    from app.workflow import due
+
+    installed = due._calendar
+    due.set_workday_calendar(None)
+    yield
+    due.set_workday_calendar(installed)

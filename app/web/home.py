@@ -15,17 +15,23 @@ from .auth import current_actor
 
 # What each role sees first: (title, description, link). Links point at pages that exist.
 ROLE_TILES: dict[str, list[tuple[str, str, str]]] = {
-    R.CLERK: [("Vào sổ văn bản đến", "Tiếp nhận, số hóa và đăng ký văn bản đến", "/inbox/"),
-              ("Phát hành văn bản đi", "Cấp số, đăng ký và phát hành văn bản đã ký", "/inbox/")],
-    R.LEADER: [("Văn bản chờ phân công", "Giao đơn vị chủ trì, phối hợp và hạn xử lý", "/inbox/"),
-               ("Dự thảo chờ phê duyệt", "Xem, phê duyệt hoặc trả lại dự thảo", "/inbox/")],
-    R.HEAD: [("Văn bản giao phòng", "Phân công chuyên viên xử lý", "/inbox/"),
-             ("Dự thảo chờ xem xét", "Góp ý, trình lãnh đạo hoặc trả lại", "/inbox/")],
-    R.SPECIALIST: [("Văn bản cần xử lý", "Xử lý, báo cáo kết quả, dự thảo văn bản trả lời", "/inbox/")],
-    R.LEGAL: [("Văn bản chờ thẩm định", "Thẩm định pháp lý trước khi hoàn thành", "/inbox/")],
-    R.AGENCY_ADMIN: [("Cơ cấu tổ chức", "Phòng ban, chức vụ, tài khoản cán bộ", "/departmentadminview/list/")],
+    R.CLERK: [("Vào sổ văn bản đến", "Tiếp nhận, số hóa và đăng ký văn bản đến", "/documents/incoming/new"),
+              ("Văn bản đi", "Cấp số, ký số cơ quan và phát hành văn bản đã ký", "/documents/outgoing/"),
+              ("Sổ văn bản", "In sổ đăng ký văn bản đến, đi theo Phụ lục IV", "/documents/registers/")],
+    R.LEADER: [("Tiến độ xử lý", "Văn bản, công việc quá hạn trong cơ quan", "/progress/"),
+               ("Giao việc", "Giao nhiệm vụ, theo dõi báo cáo tiến độ", "/assignments/"),
+               ("Thống kê", "Số liệu xử lý văn bản theo phòng ban, cá nhân", "/stats/")],
+    R.HEAD: [("Tiến độ xử lý", "Việc đang chờ trong phòng", "/progress/"),
+             ("Lịch công tác", "Lịch tuần của lãnh đạo và phòng", "/calendar/")],
+    R.SPECIALIST: [("Dự thảo văn bản đi", "Soạn dự thảo và trình duyệt", "/documents/outgoing/new"),
+                   ("Xin ý kiến", "Gửi dự thảo xin ý kiến góp ý", "/opinions/")],
+    R.LEGAL: [("Văn bản đến", "Văn bản chờ thẩm định pháp lý", "/inbox/")],
+    R.AGENCY_ADMIN: [("Cơ cấu tổ chức", "Phòng ban, chức vụ, tài khoản cán bộ", "/departmentadminview/list/"),
+                     ("Thiết kế quy trình", "Sửa luồng xử lý văn bản, biểu mẫu; ban hành phiên bản", "/designer/")],
     R.SOICT_ADMIN: [("Cơ quan sử dụng", "35 cơ quan theo Quyết định 52/2014/QĐ-UBND", "/agencyadminview/list/"),
-                    ("Quản trị cơ quan", "Tài khoản quản trị của từng cơ quan", "/agencyaccountview/list/")],
+                    ("Quản trị cơ quan", "Tài khoản quản trị của từng cơ quan", "/agencyaccountview/list/"),
+                    ("Quy trình mẫu", "Ban hành quy trình mẫu cho các cơ quan", "/designer/"),
+                    ("Thống kê sử dụng", "So sánh mức sử dụng của các cơ quan (Điều 12, 13)", "/usage/")],
 }
 
 

@@ -129,7 +129,7 @@ def count_inbox(actor: ActorRef, bucket: str = "todo", *, now: dt.datetime | Non
 
 
 def get_task(human_task_id: int) -> HumanTaskInfo:
-    row = db.session.execute(select(_ht).where(_ht.c.id == human_task_id)).one_or_none()
+    row = db.session.connection().execute(_TASK, {"b_task_id": human_task_id}).one_or_none()
     if row is None:
         raise NotFoundError("Không tìm thấy công việc")
     return task_info(row)
@@ -143,10 +143,14 @@ def get_instance(instance_id: int) -> InstanceInfo:
     return instance_info(row, list(open_ids))
 
 
+_OPEN_TASKS = (
+    select(_ht).where(_ht.c.instance_id == bindparam("b_instance_id"), _ht.c.state == "open").order_by(_ht.c.id)
+)
+_TASK = select(_ht).where(_ht.c.id == bindparam("b_task_id"))
+
+
 def open_tasks(instance_id: int) -> list[HumanTaskInfo]:
-    rows = db.session.execute(
-        select(_ht).where(_ht.c.instance_id == instance_id, _ht.c.state == "open").order_by(_ht.c.id)
-    )
+    rows = db.session.connection().execute(_OPEN_TASKS, {"b_instance_id": instance_id})
     return [task_info(row) for row in rows]
 
 

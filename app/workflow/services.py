@@ -573,18 +573,21 @@ def _check_form_data(form_data: Mapping[str, Any]) -> None:
         )
 
 
+_CURRENT_PUBLISHED = (
+    select(ProcessVersion.id, ProcessVersion.number, ProcessVersion.sha256)
+    .where(
+        ProcessVersion.process_key == bindparam("b_key"),
+        ProcessVersion.status == "published",
+        or_(ProcessVersion.agency_id == bindparam("b_agency_id"), ProcessVersion.agency_id.is_(None)),
+    )
+    .order_by(ProcessVersion.agency_id.is_(None), ProcessVersion.number.desc())
+    .limit(1)
+)
+
+
 def _current_published(agency_id: int, process_key: str) -> Any:
     """The agency's newest published version, else the newest template, in one indexed query."""
-    row = db.session.execute(
-        select(ProcessVersion.id, ProcessVersion.number, ProcessVersion.sha256)
-        .where(
-            ProcessVersion.process_key == process_key,
-            ProcessVersion.status == "published",
-            or_(ProcessVersion.agency_id == agency_id, ProcessVersion.agency_id.is_(None)),
-        )
-        .order_by(ProcessVersion.agency_id.is_(None), ProcessVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
+    row = _exec(_CURRENT_PUBLISHED, {"b_key": process_key, "b_agency_id": agency_id}).one_or_none()
     if row is None:
         raise NotFoundError(f'Chưa có quy trình "{process_key}" nào được ban hành cho cơ quan này')
     return row

@@ -78,6 +78,9 @@ def build_config() -> dict[str, object]:
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),
         "QLVB_AUTH": os.environ.get("QLVB_AUTH", "db"),  # db | ldap | ldap_then_db
+        # SoICT dashboard: an agency using a mandatory process fewer times in the period is "chưa đạt".
+        "QLVB_STATS_MIN_INCOMING": _int("QLVB_STATS_MIN_INCOMING", 1),
+        "QLVB_STATS_MIN_OUTGOING": _int("QLVB_STATS_MIN_OUTGOING", 1),
         "QLVB_LDAP_TIMEOUT": _int("QLVB_LDAP_TIMEOUT", 5),
         # Password policy of database accounts (app/accounts/policy.py).
         "QLVB_PASSWORD_MIN_LENGTH": _int("QLVB_PASSWORD_MIN_LENGTH", 10),

@@ -18,3 +18,6 @@ def init_admin(appbuilder: Any) -> None:
     maintenance.register(appbuilder)
     designer.register(appbuilder)
     form_editor.register(appbuilder)
+    from . import stats_dashboard
+
+    stats_dashboard.register(appbuilder)

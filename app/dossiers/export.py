@@ -96,14 +96,14 @@ def dossier_pdf(actor: ActorRef, dossier_id: int) -> bytes:
     contents = render_table_report("Mục lục văn bản", CONTENTS_COLUMNS, rows, subtitle=subtitle)
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(contents)))
-    writer.add_outline_item("Mục lục văn bản", 0)
+    writer.add_outline_item(title="Mục lục văn bản", page_number=0)
     for e in entries:
         reader = readers.get(e.document_id)
         if reader is None:
             continue
         start = len(writer.pages)
         writer.append(reader)
-        writer.add_outline_item(f"{e.position}. {e.number_notation or ''} {e.summary}"[:120], start)
+        writer.add_outline_item(title=f"{e.position}. {e.number_notation or ''} {e.summary}"[:120], page_number=start)
     writer.add_metadata({"/Title": nfc(f"Hồ sơ {dossier.file_code}: {dossier.title}"), "/Producer": "QLVB"})
     out = io.BytesIO()
     writer.write(out)

@@ -29,3 +29,8 @@ def init_web(app: Flask, appbuilder: Any) -> None:
 
     assignments.register(appbuilder)
     opinions.register(appbuilder)
+    from . import dossiers, search, stats
+
+    search.register(appbuilder)
+    stats.register(appbuilder)
+    dossiers.install(app, appbuilder)

@@ -63,7 +63,7 @@ def test_number_notation_phrase_and_prefix(corpus):
 
 
 def test_results_are_marked_where_the_words_are(corpus):
-    o, docs = corpus
+    o, _ = corpus
     result = search_documents(o.actors["leader"], criteria_from_params({"q": "quyet dinh"}))
     assert result.total == 1
     marked = [text for text, hit in result.hits[0].summary_marked if hit]

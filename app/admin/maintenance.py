@@ -51,6 +51,8 @@ def _vn(value: dt.datetime) -> dt.datetime:
 class MaintenanceView(BaseView):
     route_base = "/maintenance"
     default_view = "list"
+    # One permission for the page and its actions (only SoICT admins hold it).
+    method_permission_name = {"list": "list", "cancel": "list"}
 
     @expose("/", methods=["GET", "POST"])
     @has_access

@@ -444,7 +444,7 @@ def run_inbox(args: argparse.Namespace, url: str) -> None:
 
 
 def explain(agencies: list[tuple[int, int, list[int]]]) -> None:
-    from sqlalchemy import text
+    from sqlalchemy import DateTime, bindparam, text
 
     from app.extensions import db
     from app.workflow.queries import page_statement
@@ -454,7 +454,8 @@ def explain(agencies: list[tuple[int, int, list[int]]]) -> None:
     statement, params = page_statement(actor, "todo", 30)
     sql = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(statement)
     print(f"EXPLAIN (ANALYZE, BUFFERS) todo page of {actor}:")
-    for (line,) in db.session.connection().execute(text(sql).bindparams(*statement._bindparams.values()), params):
+    explained = text(sql).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+    for (line,) in db.session.connection().execute(explained, params):
         print("   ", line)
     db.session.rollback()
 

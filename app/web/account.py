@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -104,9 +104,29 @@ def _banner(w: MaintenanceInfo) -> dict[str, str]:
             "ends": w.ends_at.astimezone(VN_TZ).strftime(fmt)}
 
 
+def _unknown_fab_action() -> None:
+    """FAB crashes (500) on /<view>/action/<name>/<pk> for a name that is not one of the view's actions:
+    answer 404 before it gets there."""
+    endpoint = request.endpoint or ""
+    if not endpoint.endswith((".action", ".action_post")):
+        return
+    view = current_app.view_functions.get(endpoint)
+    owner = getattr(view, "__self__", None) or _fab_view(endpoint.split(".")[0])
+    name = (request.view_args or {}).get("name") or request.form.get("action")
+    if owner is None or name not in (getattr(owner, "actions", None) or {}):
+        abort(404)
+
+
+def _fab_view(endpoint: str) -> Any:
+    from app.extensions import appbuilder
+
+    return next((v for v in appbuilder.baseviews if v.endpoint == endpoint), None)
+
+
 def install(app: Flask, appbuilder: Any) -> None:
     appbuilder.add_view_no_menu(ChangePasswordView())
     register_common_grants("ChangePasswordView", ("can_password",))
+    app.before_request(_unknown_fab_action)
     app.before_request(_set_origin)
     app.before_request(_force_password_change)
     app.teardown_request(_reset_origin)

@@ -91,6 +91,8 @@ def build_config() -> dict[str, object]:
         "QLVB_PASSWORD_LOCKOUT_MINUTES": _int("QLVB_PASSWORD_LOCKOUT_MINUTES", 15),
         # Login rate limits (Flask-Limiter through FAB): per address+account, and per address.
         "AUTH_RATE_LIMITED": _bool("QLVB_LOGIN_RATE_LIMITED", True),
+        # FAB defaults Flask-Limiter to off; the login limits above need it on.
+        "RATELIMIT_ENABLED": _bool("QLVB_LOGIN_RATE_LIMITED", True),
         "AUTH_RATE_LIMIT": os.environ.get("QLVB_LOGIN_RATE_LIMIT", "10 per minute"),
         "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("QLVB_RATELIMIT_STORAGE_URI", "memory://"),

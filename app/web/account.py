@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -126,6 +126,12 @@ def _fab_view(endpoint: str) -> Any:
 def install(app: Flask, appbuilder: Any) -> None:
     appbuilder.add_view_no_menu(ChangePasswordView())
     register_common_grants("ChangePasswordView", ("can_password",))
+    @app.errorhandler(429)
+    def too_many_attempts(_exc: Exception) -> Any:
+        return render_template("errors/error.html", title="Quá nhiều lần thử",
+                               message="Bạn đã thử đăng nhập quá nhiều lần trong thời gian ngắn. "
+                                       "Vui lòng đợi một phút rồi thử lại.", details=[]), 429
+
     app.before_request(_unknown_fab_action)
     app.before_request(_set_origin)
     app.before_request(_force_password_change)

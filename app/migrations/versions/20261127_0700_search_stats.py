@@ -32,7 +32,7 @@ PG_UP = [
     """CREATE OR REPLACE FUNCTION qlvb_search_vector(integer, text) RETURNS tsvector
        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
        AS $$ SELECT to_tsvector('simple'::regconfig, regexp_replace(
-                regexp_replace(qlvb_fold($2), '[^a-z0-9]+', ' ', 'g'), '([a-z0-9]+)', $1 || 'x\\1', 'g')) $$""",
+                regexp_replace(public.qlvb_fold($2), '[^a-z0-9]+', ' ', 'g'), '([a-z0-9]+)', $1 || 'x\\1', 'g')) $$""",
     """ALTER TABLE document ADD COLUMN search_tsv tsvector
        GENERATED ALWAYS AS (qlvb_search_vector(agency_id, search_text)) STORED""",
     "CREATE INDEX ix_document_search ON document USING gin (search_tsv)",

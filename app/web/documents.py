@@ -301,11 +301,16 @@ class DocumentView(BaseView):
 
 
 def _parse_date(value: Any) -> Any:
+    """The true receipt time of a back-entered document: a date, or a date and time (Vietnam time)."""
     import datetime as dt
 
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value)[:10])
+    text = str(value)
+    if len(text) > 10:
+        moment = dt.datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=clock.VN_TZ)
+    return dt.date.fromisoformat(text)
 
 
 def _quote(name: str) -> str:

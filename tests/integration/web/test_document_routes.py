@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.core.clock import VN_TZ
 from app.documents.models import Document
 from app.extensions import db
 from app.tenancy.models import Department
@@ -199,3 +200,18 @@ def test_leader_task_in_inbox_is_not_visible_to_other_agency(offices, logged_in)
     assert logged_in(other.leader).get(f"/tasks/{task_id}").status_code == 404
     assert db.session.get(HumanTask, task_id).agency_id != db.session.scalar(
         select(Department.agency_id).where(Department.id == other.dept_id))
+
+
+def test_back_entry_after_an_outage_keeps_the_true_receipt_time(offices, logged_in):
+    o, _ = offices
+    c = logged_in(o.clerk)
+    resp = c.form_post("/documents/incoming/new", {
+        "doc_type": "cong_van", "number_notation": "88/UBND-TH", "issuer_name": "UBND tỉnh Vĩnh Phúc",
+        "issue_date": "02/11/2026", "summary": "Văn bản nhận trong thời gian sự cố", "urgency": "thuong",
+        "confidentiality": "thuong", "channel": "paper", "received_at": "03/11/2026 09:30"})
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-800:]
+    doc = db.session.get(Document, int(resp.headers["Location"].rstrip("/").split("/")[-1]))
+    assert doc.back_entered is True
+    assert doc.received_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") == "03/11/2026 09:30"
+    listing = c.get("/documents/incoming/").get_data(as_text=True)
+    assert "nhập bù" in listing

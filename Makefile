@@ -11,7 +11,7 @@ export FLASK_APP := app:create_app
 # slapd for the LDAP tests, SoftHSM2 as a real PKCS#11 token, and the headers python-ldap builds against.
 SYSTEM_PACKAGES := fonts-liberation2 fonts-dejavu-core poppler-utils chromium slapd ldap-utils softhsm2 opensc \
 	libldap-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-	gcc nodejs npm
+	gcc
 
 .PHONY: run test system venv assets lint init demo serve clean
 
@@ -28,6 +28,9 @@ system:
 		if [ "$$(id -u)" != 0 ]; then echo "Run as root (or install: $$missing)"; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# Node.js may come from Debian or NodeSource (whose nodejs already carries npm): only install if absent.
+	@command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+		apt-get install -y -qq nodejs npm >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml requirements.lock | system
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -41,7 +41,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock | system
 venv: system $(VENV)/.installed app/translations/vi/LC_MESSAGES/messages.mo
 
 app/translations/vi/LC_MESSAGES/messages.mo: app/translations/vi/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d app/translations
+	$(VENV)/bin/pybabel compile -d app/translations
 
 assets: app/web/static/dist/.built
 

@@ -61,8 +61,8 @@ def _charts(result: ProvinceUsageResult) -> dict[str, str]:
         {"label": "VB đi ký số (%)", "data": [r.signed_rate for r in result.rows], "backgroundColor": "#6a1b9a"},
         {"label": "Xử lý đúng hạn (%)", "data": [r.tasks.on_time_rate for r in result.rows],
          "backgroundColor": "#f9a825"},
-    ]}, "options": {"responsive": True, "maintainAspectRatio": False,
-                    "scales": {"y": {"beginAtZero": True, "max": 100, "percent": True}}}}
+    ]}, "options": {"indexAxis": "y", "responsive": True, "maintainAspectRatio": False,
+                    "scales": {"x": {"beginAtZero": True, "max": 100, "percent": True}}}}
     return {"use": json.dumps(use, ensure_ascii=False), "rates": json.dumps(rates, ensure_ascii=False)}
 
 

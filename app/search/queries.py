@@ -26,7 +26,7 @@ _FTS = table("document_fts", column("rowid"), column("rank"))
 _TSV = literal_column("document.search_tsv")
 _SIMPLE = literal_column("'simple'::regconfig")
 # Counting and ranking read every match: past this many, "more than" and newest first.
-COUNT_LIMIT = 1000
+COUNT_LIMIT = 500
 
 
 @dataclass(frozen=True)

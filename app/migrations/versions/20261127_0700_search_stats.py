@@ -146,10 +146,9 @@ STATS_INDEXES = [
     ("ix_stats_document_arrival", "document", ["direction", "arrival_date"],
      ["agency_id", "number", "channel", "signature_status", "lead_department_id"]),
     ("ix_stats_document_issue", "document", ["direction", "issue_date"],
-     ["agency_id", "status", "issued_at", "drafting_department_id"]),
+     ["agency_id", "id", "issued_at", "drafting_department_id", "signer_user_id"]),
     ("ix_stats_instance_started", "process_instance", ["started_at"], ["agency_id", "process_key"]),
-    ("ix_stats_task_created", "human_task", ["created_at"],
-     ["agency_id", "state", "due_at", "completed_at", "completed_by_id"]),
+    ("ix_stats_task_created", "human_task", ["created_at"], ["agency_id", "state", "due_at", "completed_at"]),
     # The documents domain's visibility rule asks "has this person a task on this document?" per match.
     ("ix_human_task_subject", "human_task", ["subject_id", "subject_type"], []),
 ]

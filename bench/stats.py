@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""SoICT's usage dashboard (app.stats.queries.province_usage) over 1 million documents and their tasks.
+
+Run: .venv/bin/python bench/stats.py [--documents 1000000] [--runs 7] [--keep-db NAME] [--no-drop]
+DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test) names the server only: a scratch database
+is created next to it (bench/corpus.py: documents, one process instance per document, 2 tasks each, signed
+files) and dropped at the end. Prints the dashboard's p50/max for a year, a quarter and a month (target:
+<= 500 ms), the agency page for comparison, and EXPLAIN summaries of its four queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import corpus
+from sqlalchemy import func, select, text
+
+from app.core import clock
+from app.extensions import db
+from app.stats import queries as stats_queries
+from app.stats.periods import Period
+
+
+def timed(fn: Any, runs: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return times, result
+
+
+def explain_queries(period: Period) -> None:
+    """EXPLAIN ANALYZE of the statements province_usage sends, captured as they run."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, Any]] = []
+    engine = db.engine
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "GROUP BY" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        stats_queries.province_usage(period)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    raw = db.session.connection().connection.driver_connection
+    for statement, parameters in statements:
+        with raw.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters)
+            lines = [r[0] for r in cur.fetchall()]
+        table = next((w for w in ("human_task", "process_instance", "document") if f"FROM {w}" in statement), "?")
+        print(f"  {table}: {lines[-1].strip()}")
+        for line in lines:
+            if any(k in line for k in ("Scan", "Join", "Aggregate")):
+                print("     " + line.strip()[:150])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep-db", help="reuse this scratch database (made with --no-drop)")
+    parser.add_argument("--no-drop", action="store_true", help="keep the scratch database and print its name")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", corpus.DEFAULT_URL)
+    with corpus.scratch_database(url, reuse=args.keep_db, drop=not args.no_drop) as db_url:
+        app = corpus.make_app(db_url)
+        if not args.keep_db:
+            started = time.perf_counter()
+            with app.app_context():
+                corpus.migrate()
+            corpus.generate(db_url, args.documents)
+            print(f"corpus ready in {time.perf_counter() - started:.0f} s")
+        with app.app_context():
+            run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    counts = db.session.execute(text(
+        "SELECT (SELECT count(*) FROM document), (SELECT count(*) FROM process_instance),"
+        " (SELECT count(*) FROM human_task), (SELECT count(*) FROM attachment)")).one()
+    print(f"{counts[0]:,} documents, {counts[1]:,} process instances, {counts[2]:,} tasks, {counts[3]:,} files")
+    clock.freeze(None)
+    periods = [Period("year", 2025), Period("quarter", 2025, 2), Period("month", 2025, 10)]
+    stats_queries.province_usage(periods[0])  # warm
+    worst = 0.0
+    for period in periods:
+        times, result = timed(lambda p=period: stats_queries.province_usage(p), args.runs)
+        worst = max(worst, max(times))
+        total = result.total
+        print(f"dashboard {period.label:>14}: p50 {statistics.median(times):6.1f} ms, max {max(times):6.1f} ms "
+              f"({len(result.rows)} agencies, {total.incoming_registered:,} incoming, {total.outgoing_issued:,} "
+              f"outgoing, {total.tasks.total:,} tasks, {len(result.below_minimum)} below minimum)")
+    agency_id = db.session.scalar(select(func.min(text("agency_id"))).select_from(text("document")))
+    times, _ = timed(lambda: stats_queries.agency_stats(agency_id, periods[0]), args.runs)
+    print(f"agency page (one agency, by department and person), {periods[0].label}: "
+          f"p50 {statistics.median(times):.1f} ms")
+    print(f"target dashboard <= 500 ms: {'MET' if worst <= 500 else 'NOT MET'} (worst run {worst:.0f} ms)")
+    print(f"\nEXPLAIN (ANALYZE) of the dashboard's queries, {periods[0].label}:")
+    explain_queries(periods[0])
+
+
+if __name__ == "__main__":
+    main()

@@ -93,8 +93,10 @@ def _complete_document_task(task: HumanTaskInfo, actor: ActorRef, data: Mapping[
 def _follow_up(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], instance: Any) -> None:
     """Keep the document's own fields in step with what the diagram decided (lead unit, status)."""
     if task.subject_type == "incoming" and "lead_department_id" in data and task.form_key == "incoming_assign":
-        ds.record_assignment(task.subject_id, actor=actor, lead_department_id=data.get("lead_department_id"),
-                             coordinating_department_ids=data.get("coordinating_department_ids") or (),
+        lead = data.get("lead_department_id")
+        ds.record_assignment(task.subject_id, actor=actor, lead_department_id=int(lead) if lead else None,
+                             coordinating_department_ids=[int(i) for i in data.get("coordinating_department_ids")
+                                                          or () if str(i).isdigit()],
                              due_date=data.get("deadline"))
     if instance.status == "completed" and task.subject_type == "incoming":
         ds.set_status(task.subject_id, "done")

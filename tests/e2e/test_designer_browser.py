@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-
 import threading
 from collections.abc import Iterator
 from pathlib import Path

@@ -57,7 +57,10 @@ def build_config() -> dict[str, object]:
         "SECRET_KEY": _secret_key(instance_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # One connection per concurrent request: the default pool (5 + 10) starves under 50 users while slow
+        # work (argon2 password checks) holds connections; PostgreSQL allows 100 by default.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": _int("QLVB_DB_POOL_SIZE", 10),
+                                      "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60},
         "QLVB_INSTANCE_DIR": str(instance_dir),
         "QLVB_UPLOAD_DIR": str(upload_dir),
         "QLVB_DOMAIN_SUFFIX": domain_suffix,

@@ -13,7 +13,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.admin.permissions import register_common_grants, register_grants
-from app.core import clock
+from app.core import clock, signals
 from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from app.designer.forms import effective_form
 from app.documents import queries as dq
@@ -74,6 +74,12 @@ def _describe(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]
         out[doc.id] = subjects.SubjectInfo(title=doc.summary, number=doc.number_notation, urgency=doc.urgency,
                                            link=url_for("DocumentView.show", document_id=doc.id))
     return out
+
+
+def _audit(kind: str, actor: ActorRef, target_type: str, target_id: int, **detail: Any) -> None:
+    """Who read, downloaded, signed or printed what, and from where (Art 10; the audit log records IP/agent)."""
+    signals.audit.send(kind=kind, agency_id=actor.agency_id, user_id=actor.user_id, target_type=target_type,
+                       target_id=str(target_id), detail=detail or None)
 
 
 def _complete_document_task(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
@@ -218,6 +224,8 @@ class DocumentView(BaseView):
                        "done": sorted(state.done_ids), "active": sorted(state.active_ids)}
         my_tasks = [t for t in wfq.open_tasks(doc.instance_id) if wf.can_act(t, actor)] if doc.instance_id else []
         signer = staff_for_user(doc.signer_user_id) if doc.signer_user_id else None
+        _audit("document_viewed", actor, "document", doc.id)
+        db.session.commit()
         return self.render_template(
             "documents/show.html", doc=doc, deps=deps, urgency=URGENCY, channel=CHANNEL, statuses=STATUS,
             diagram=diagram, my_tasks=my_tasks, signer=signer,
@@ -243,6 +251,8 @@ class DocumentView(BaseView):
         except NotFoundError:
             abort(404)
         log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
+        _audit("document_downloaded", actor, "attachment", attachment_id, filename=info.filename)
+        db.session.commit()
         resp = Response(data, mimetype=info.content_type or "application/octet-stream")
         resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(info.filename)}"
         resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -274,15 +284,18 @@ class DocumentView(BaseView):
             staff = staff_for_user(actor.user_id)
             ref = dsig.personal_signer_ref(current_agency().code, staff.email if staff else "")
             dsig.sign_as_leader(actor.agency_id, doc.id, ref, actor=actor)
+            _audit("document_signed", actor, "document", doc.id, signature="personal")
 
         return self._act(document_id, action, "Đã ký số văn bản.")
 
     @expose("/<int:document_id>/seal", methods=["POST"])
     @has_access
     def seal(self, document_id: int) -> Any:
-        return self._act(document_id, lambda actor, doc: dsig.apply_agency_signature(actor.agency_id, doc.id,
-                                                                                     actor=actor),
-                         "Đã ký số của cơ quan (đóng dấu điện tử).")
+        def action(actor: ActorRef, doc: Any) -> None:
+            dsig.apply_agency_signature(actor.agency_id, doc.id, actor=actor)
+            _audit("document_signed", actor, "document", doc.id, signature="agency")
+
+        return self._act(document_id, action, "Đã ký số của cơ quan (đóng dấu điện tử).")
 
     # -- registers ---------------------------------------------------------------------------------------
     @expose("/registers/")
@@ -296,6 +309,8 @@ class DocumentView(BaseView):
                 abort(404)
             pdf = dq.register_pdf(actor.agency_id, year, kind)
             log.info("register %s/%s printed by user %s", kind, year, actor.user_id)
+            _audit("register_exported", actor, "register", year, register=kind)
+            db.session.commit()
             resp = Response(pdf, mimetype="application/pdf")
             resp.headers["Content-Disposition"] = f"inline; filename={kind}-{year}.pdf"
             return resp

@@ -215,3 +215,17 @@ def test_back_entry_after_an_outage_keeps_the_true_receipt_time(offices, logged_
     assert doc.received_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") == "03/11/2026 09:30"
     listing = c.get("/documents/incoming/").get_data(as_text=True)
     assert "nhập bù" in listing
+
+
+def test_viewing_and_printing_are_audited(offices, logged_in):
+    from app.accounts.models import AuditEvent
+
+    o, _ = offices
+    doc_id = _register(o, logged_in, number="61/UBND-KT")
+    c = logged_in(o.clerk)
+    assert c.get(f"/documents/{doc_id}").status_code == 200
+    assert c.get("/documents/registers/?kind=incoming&year=2026").status_code == 200
+    kinds = {(e.kind, e.target_id) for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.user_id == o.clerk.user_id))}
+    assert ("document_viewed", str(doc_id)) in kinds
+    assert ("register_exported", "2026") in kinds

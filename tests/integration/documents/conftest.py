@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,10 +64,14 @@ def office(make_agency: Callable[..., Any], make_account: Callable[..., Any]) ->
     return factory
 
 
+_NUMBERS = itertools.count(secrets.randbelow(9000) + 1000)
+
+
 def incoming_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "doc_type": "cong_van",
-        "number_notation": f"{secrets.randbelow(900) + 100}/UBND-VX",
+        # Unique within the test session: a repeated number would (rightly) trip the duplicate warning.
+        "number_notation": f"{next(_NUMBERS)}/UBND-VX",
         "issuer_name": "Ủy ban nhân dân tỉnh Vĩnh Phúc",
         "issue_date": dt.date(2026, 11, 2),
         "summary": "V/v triển khai phần mềm quản lý văn bản",

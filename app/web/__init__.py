@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, documents, errors, home, inbox, progress
+    from . import context, documents, errors, inbox, progress
 
     errors.install(app)
     from . import account, security_headers
@@ -16,7 +16,6 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     security_headers.install(app)
     account.install(app, appbuilder)
     context.install(app)
-    home.register(appbuilder)
     inbox.register(appbuilder)
     progress.register(appbuilder)
     documents.register(appbuilder)

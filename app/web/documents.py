@@ -3,10 +3,12 @@ files and signatures, printable registers. Every handler: load -> check agency/r
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -319,8 +321,6 @@ class DocumentView(BaseView):
 
 def _parse_date(value: Any) -> Any:
     """The true receipt time of a back-entered document: a date, or a date and time (Vietnam time)."""
-    import datetime as dt
-
     if isinstance(value, dt.date):
         return value
     text = str(value)
@@ -331,8 +331,6 @@ def _parse_date(value: Any) -> Any:
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name, safe="")
 
 

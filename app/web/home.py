@@ -51,7 +51,3 @@ class HomeIndexView(IndexView):
             counts = {key: count_inbox(actor, key) for key in ("todo", "in_progress", "overdue")}
         return self.render_template(self.index_template, staff=staff, role_codes=role_codes, tiles=tiles,
                                     counts=counts, appbuilder=self.appbuilder)
-
-
-def register(appbuilder: Any) -> None:
-    """Nothing to add: FAB_INDEX_VIEW points at HomeIndexView."""

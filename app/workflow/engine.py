@@ -27,7 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.core import clock
 from app.core.text import nfc_any
 from app.workflow.due import due_in_working_days, end_of_day
-from app.workflow.errors import ExpressionError, OperationError, WorkflowRuntimeError
+from app.workflow.errors import ExpressionError, OperationError, StepNotWaitingError, WorkflowRuntimeError
 from app.workflow.expressions import evaluate
 from app.workflow.loader import Diagram
 from app.workflow.operations import InstanceRef, get_operation
@@ -301,7 +301,8 @@ class WorkflowRun:
     def complete_task(self, task_uuid: str, form_data: Mapping[str, Any]) -> None:
         task = self._task(task_uuid)
         if not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTaskMixin):
-            raise WorkflowRuntimeError("Bước này không còn chờ xử lý")
+            raise StepNotWaitingError(
+                "Công việc này đã được xử lý bởi người khác hoặc hồ sơ vừa thay đổi; vui lòng tải lại trang")
         data = _json_safe(dict(form_data))
         bad = _RESERVED_DATA_KEYS.intersection(data)
         if bad:

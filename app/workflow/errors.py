@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.errors import DomainError
+from app.core.errors import ConflictError, DomainError
 from app.workflow.expressions import ExpressionError
 
 
@@ -41,6 +41,13 @@ class WorkflowRuntimeError(DomainError):
     """The engine could not move an instance forward (a condition failed, no outgoing flow matched…)."""
 
     code = "workflow_runtime"
+
+
+class StepNotWaitingError(ConflictError):
+    """The step was completed by someone else between reading the page and posting it (seen on SQLite,
+    which has no row lock: the loser reads the open task, then the winner's committed engine state)."""
+
+    code = "step_not_waiting"
     http_status = 422
 
 

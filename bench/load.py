@@ -5,7 +5,8 @@ their org structure through HTTP against a real server process, then a check tha
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/load.py --seconds 60
 
 Prints requests/s, p50/p95 latency per operation, errors, and lost updates counted in the database.
-Document registration is not driven here yet (see the issue note); task completion and org edits are.
+Officials complete tasks, clerks register incoming documents (checked: each once, numbers 1..N without gaps)
+and agency admins edit their org structure.
 """
 
 from __future__ import annotations
@@ -109,7 +110,9 @@ def prepare(instance: Path, database_url: str, users: int, tasks_per_user: int) 
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "QLVB_INSTANCE_DIR": str(instance),
                       "QLVB_UPLOAD_DIR": str(instance / "files")})
-    workers, admins = users * 4 // 5, users - users * 4 // 5
+    # 70 % complete tasks, 20 % are clerks registering documents, 10 % admins edit the org structure.
+    workers, clerks = users * 7 // 10, users * 2 // 10
+    admins = users - workers - clerks
     with app.app_context():
         run_init()
         agency = agency_by_code(AGENCY)
@@ -124,6 +127,12 @@ def prepare(instance: Path, database_url: str, users: int, tasks_per_user: int) 
             instances = [wf.start_instance(agency.id, "fault_test", subject_type="load", subject_id=i * 100000 + k,
                                            data={}, actor=actor).id for k in range(tasks_per_user)]
             people.append((email, password, instances))
+        registrars = []
+        for i in range(clerks):
+            email, password = f"clerk{i}-{secrets.token_hex(3)}@{AGENCY}.vn", "Tai-" + secrets.token_hex(8)
+            create_staff_account(agency_code=AGENCY, full_name=f"Văn thư Tải {i}", email=email, roles=["clerk"],
+                                 password=password)
+            registrars.append((email, password))
         for i in range(admins):
             email, password = f"admin{i}-{secrets.token_hex(3)}@{AGENCY}.vn", "Tai-" + secrets.token_hex(8)
             create_staff_account(agency_code=AGENCY, full_name=f"Quản trị Tải {i}", email=email,
@@ -135,7 +144,7 @@ def prepare(instance: Path, database_url: str, users: int, tasks_per_user: int) 
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return {"people": people, "editors": editors}
+    return {"people": people, "editors": editors, "clerks": registrars}
 
 
 def completer(port: int, stats: Stats, email: str, password: str, instances: list[int], deadline: float,
@@ -205,6 +214,33 @@ def editor(port: int, stats: Stats, email: str, password: str, dep_id: int, dead
         edits[dep_id] = n
 
 
+def registrar(port: int, stats: Stats, email: str, password: str, deadline: float, registered: list[str]) -> None:
+    """A clerk registering incoming documents (vào sổ) as fast as the server lets her."""
+    b = Browser(port, f"{AGENCY}.localhost:{port}", stats)
+    try:
+        b.login(email, password)
+    except Exception as exc:
+        stats.error(str(exc))
+        return
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        notation = f"{n}/TAI-{email.split('@')[0]}"
+        try:
+            token = b.token("/documents/incoming/new")
+            status, location, _ = b.request("register", "POST", "/documents/incoming/new", {
+                "doc_type": "cong_van", "number_notation": notation, "issuer_name": "UBND tỉnh Vĩnh Phúc",
+                "issue_date": "20/11/2026", "summary": f"Văn bản tải thử {notation}", "urgency": "thuong",
+                "confidentiality": "thuong", "channel": "paper", "csrf_token": token})
+        except Exception as exc:
+            stats.error(f"{email}: {exc}")
+            return
+        if status != 302 or "/documents/" not in location:
+            stats.error(f"register {notation}: {status}")
+            return
+        registered.append(notation)
+
+
 ENGINE = None
 
 
@@ -256,12 +292,15 @@ def main() -> None:
         stats = Stats()
         done: list[int] = []
         edits: dict[int, int] = {}
+        registered: list[str] = []
         started = time.monotonic()
         deadline = started + seconds
         threads = [threading.Thread(target=completer, args=(port, stats, e, p, inst, deadline, done))
                    for e, p, inst in seed["people"]]
         threads += [threading.Thread(target=editor, args=(port, stats, e, p, d, deadline, edits))
                     for e, p, d in seed["editors"]]
+        threads += [threading.Thread(target=registrar, args=(port, stats, e, p, deadline, registered))
+                    for e, p in seed["clerks"]]
         for t in threads:
             t.start()
         for t in threads:
@@ -271,9 +310,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=20)
     ENGINE.dispose()
-    lost = verify(database_url, done, edits)
+    lost = verify(database_url, done, edits, registered)
     total = sum(len(v) for v in stats.latencies.values())
-    print(f"\n{len(seed['people'])} officials completing tasks + {len(seed['editors'])} admins editing, "
+    print(f"\n{len(seed['people'])} officials completing tasks + {len(seed['clerks'])} clerks registering + "
+          f"{len(seed['editors'])} admins editing, "
           f"{elapsed:.0f} s on loopback ({database_url.split('://')[0]}, flask run --with-threads)")
     print(f"requests: {total}  ({total / elapsed:.1f} req/s)")
     for op, values in sorted(stats.latencies.items()):
@@ -281,7 +321,7 @@ def main() -> None:
         p95 = values[int(len(values) * 0.95) - 1] if len(values) >= 20 else values[-1]
         print(f"  {op:<10} n={len(values):<6} p50={statistics.median(values) * 1000:7.1f} ms  "
               f"p95={p95 * 1000:7.1f} ms")
-    print(f"tasks completed: {len(done)}; org edits: {sum(edits.values())}")
+    print(f"tasks completed: {len(done)}; documents registered: {len(registered)}; org edits: {sum(edits.values())}")
     print(f"errors: {len(stats.errors)}" + ("".join(f"\n  {e}" for e in stats.errors[:10]) if stats.errors else ""))
     print(f"lost updates: {lost}")
     if created_pg:
@@ -293,8 +333,9 @@ def main() -> None:
     sys.exit(1 if stats.errors or lost else 0)
 
 
-def verify(database_url: str, done: list[int], edits: dict[int, int]) -> int:
-    """Every completion the clients saw succeed is in the database exactly once; every edit's last value stuck."""
+def verify(database_url: str, done: list[int], edits: dict[int, int], registered: list[str]) -> int:
+    """Every completion the clients saw succeed is in the database exactly once; every edit's last value stuck;
+    every registration is there once, and the year's incoming numbers are 1..N without a gap or repeat."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
@@ -311,6 +352,14 @@ def verify(database_url: str, done: list[int], edits: dict[int, int]) -> int:
             "SELECT instance_id, count(*) FROM human_task WHERE state = 'open' GROUP BY instance_id HAVING count(*) > 1"
         )).all()
         lost += len(per_instance)
+        rows = conn.execute(text(
+            "SELECT d.number_notation, d.number FROM document d JOIN agency a ON a.id = d.agency_id "
+            "WHERE a.code = :c AND d.direction = 'incoming'"), {"c": AGENCY}).all()
+        stored = [r[0] for r in rows]
+        lost += len(set(registered) - set(stored)) + (len(stored) - len(set(stored)))
+        numbers = sorted(r[1] for r in rows)
+        if numbers != list(range(1, len(numbers) + 1)):
+            lost += 1  # a gap or a repeated number in the register
     engine.dispose()
     return lost
 

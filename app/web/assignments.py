@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.admin.permissions import register_common_grants, register_grants
 from app.assignments import queries as q
 from app.assignments import services
-from app.assignments.files import UploadInfo, read_blob
+from app.assignments.files import read_blob
 from app.core.errors import ValidationError
 from app.core.text import fold
 from app.extensions import db
@@ -26,6 +26,7 @@ from . import subjects
 from .auth import current_actor
 from .inbox import EVENT_LABELS
 from .tasks import COMPLETERS
+from .uploads import posted_files
 
 log = logging.getLogger("qlvb.assignments")
 
@@ -73,10 +74,6 @@ def timeline(instance_id: int | None) -> list[dict[str, Any]]:
         rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"), "kind": label, "task": e.task_name,
                      "comment": e.comment})
     return rows
-
-
-def _uploads() -> list[UploadInfo]:
-    return [UploadInfo(filename=f.filename, data=f.read()) for f in request.files.getlist("files") if f.filename]
 
 
 def _parse_links(values: list[str]) -> list[tuple[str, int]]:
@@ -135,7 +132,7 @@ class AssignmentsView(BaseView):
                     coordinating_user_ids=values["coordinating_user_ids"],
                     coordinating_department_ids=values["coordinating_department_ids"],
                     deadline=values["deadline"], attachments_note=values["attachments_note"],
-                    links=_parse_links(values["links"]), files=_uploads())
+                    links=_parse_links(values["links"]), files=posted_files())
                 db.session.commit()
             except ValidationError as exc:
                 db.session.rollback()

@@ -14,7 +14,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.opinions import queries as q
 from app.opinions import services
-from app.opinions.files import UploadInfo, read_blob
+from app.opinions.files import read_blob
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.operations import register_operation
@@ -23,16 +23,13 @@ from . import subjects
 from .assignments import people_of, timeline
 from .auth import current_actor
 from .tasks import COMPLETERS
+from .uploads import posted_files
 
 log = logging.getLogger("qlvb.opinions")
 
 TABS = [("to_answer", "Cần cho ý kiến"), ("mine", "Tôi xin ý kiến"), ("answered", "Đã cho ý kiến")]
 PAGE_SIZE = 30
 STATUS_LABELS = {"open": "Đang xin ý kiến", "consolidated": "Đã tổng hợp"}
-
-
-def _uploads() -> list[UploadInfo]:
-    return [UploadInfo(filename=f.filename, data=f.read()) for f in request.files.getlist("files") if f.filename]
 
 
 def _external(values: list[str]) -> list[tuple[str, int | None]]:
@@ -81,7 +78,7 @@ class OpinionsView(BaseView):
                 info = services.create_opinion_request(
                     actor, title=values["title"], content=values["content"], deadline=values["deadline"],
                     reviewer_user_ids=values["reviewer_user_ids"],
-                    external_reviewers=_external(values["external_reviewers"]), files=_uploads())
+                    external_reviewers=_external(values["external_reviewers"]), files=posted_files())
                 db.session.commit()
             except ValidationError as exc:
                 db.session.rollback()
@@ -130,7 +127,7 @@ class OpinionsView(BaseView):
             return redirect(url_for("OpinionsView.show", request_id=request_id))
         try:
             services.answer_opinion(task.id, actor, answer=request.form.get("answer", ""),
-                                    comment=request.form.get("comment", ""), files=_uploads())
+                                    comment=request.form.get("comment", ""), files=posted_files())
             db.session.commit()
         except (ValidationError, ConflictError) as exc:
             db.session.rollback()

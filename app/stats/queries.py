@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.core import clock
 from app.documents.models import Attachment, Document
@@ -139,9 +139,13 @@ def _incoming(period: Period, key: Any, *where: Any) -> dict[Any, tuple[int, int
 
 
 def _outgoing(period: Period, key: Any, *where: Any) -> dict[Any, tuple[int, int]]:
-    signed = exists().where(Attachment.document_id == Document.id, Attachment.kind == "signed")
+    # A join on the set of signed documents, not FILTER (WHERE EXISTS …): PostgreSQL runs the latter as one
+    # index probe per issued document (~640 ms for a year of 1M documents); the join is one hash join.
+    signed = select(Attachment.document_id).where(Attachment.kind == "signed").distinct().subquery()
     rows = db.session.execute(
-        select(key, func.count(), func.count().filter(signed))
+        select(key, func.count(), func.count(signed.c.document_id))
+        .select_from(Document)
+        .outerjoin(signed, signed.c.document_id == Document.id)
         .where(Document.direction == "outgoing", Document.issue_date >= period.start,
                Document.issue_date < period.end, Document.issued_at.is_not(None), *where)
         .group_by(key)

@@ -59,3 +59,12 @@ class DepositDueInfo:
     due_on: dt.date
     days_left: int
     responsible_user_id: int | None
+
+
+@dataclass(frozen=True)
+class DepositReminderInfo:
+    """A deposit reminder to send now: ``stage`` is "due_soon" or "overdue"; ``user_ids`` are who is told."""
+
+    due: DepositDueInfo
+    stage: str
+    user_ids: tuple[int, ...]

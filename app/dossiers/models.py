@@ -56,6 +56,9 @@ class Dossier(Model):
     opened_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     deposited_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The last deposit reminder sent since the dossier was closed: None, "due_soon" or "overdue"
+    # (services.take_deposit_reminders); reopening clears it, so the job reads only dossiers not yet told.
+    deposit_reminder: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)

@@ -19,6 +19,8 @@ from .models import ACCESS_LEVELS, RETENTIONS, STATUSES, Dossier, DossierDocumen
 
 # Decree 30 Art 30.2: dossiers are deposited in the agency archive within one year of being closed.
 DEPOSIT_WITHIN_YEARS = 1
+# Issue #6: the person responsible is reminded this many days before the deposit is due, then once overdue.
+DEPOSIT_REMINDER_DAYS = 30
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -30,6 +32,14 @@ def add_years(day: dt.date, years: int) -> dt.date:
 
 def deposit_due_on(closed_on: dt.date | None) -> dt.date | None:
     return add_years(closed_on, DEPOSIT_WITHIN_YEARS) if closed_on else None
+
+
+def last_closing_overdue(today: dt.date) -> dt.date:
+    """The latest closing date whose deposit date is already past on ``today`` (exact around 29 February)."""
+    day = add_years(today, -DEPOSIT_WITHIN_YEARS)
+    while add_years(day, DEPOSIT_WITHIN_YEARS) >= today:
+        day -= dt.timedelta(days=1)
+    return day
 
 
 def _totals(dossier_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -137,8 +147,12 @@ def dossiers_due_for_deposit(today: dt.date, days: int = 30, *, agency_id: int |
             .where(Dossier.status == "closed", Dossier.closed_on <= latest_closing))
     if agency_id is not None:
         stmt = stmt.where(Dossier.agency_id == agency_id)
-    out = []
-    for d, user_id in db.session.execute(stmt.order_by(Dossier.closed_on, Dossier.id)).all():
-        due = add_years(d.closed_on, DEPOSIT_WITHIN_YEARS)
-        out.append(DepositDueInfo(d.id, d.agency_id, d.code, d.title, d.closed_on, due, (due - today).days, user_id))
-    return out
+    return [deposit_due_info(d, user_id, today)
+            for d, user_id in db.session.execute(stmt.order_by(Dossier.closed_on, Dossier.id)).all()]
+
+
+def deposit_due_info(d: Dossier, responsible_user_id: int | None, today: dt.date) -> DepositDueInfo:
+    assert d.closed_on is not None
+    due = add_years(d.closed_on, DEPOSIT_WITHIN_YEARS)
+    return DepositDueInfo(d.id, d.agency_id, d.code, d.title, d.closed_on, due, (due - today).days,
+                          responsible_user_id)

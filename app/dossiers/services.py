@@ -7,23 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.core import clock
 from app.core.text import nfc
 from app.documents import queries as documents_queries
 from app.extensions import db
 from app.tenancy.models import Department, Staff
+from app.tenancy.queries import staff_of
+from app.tenancy.roles import CLERK
 from app.workflow.info import ActorRef
 
 from .access import MANAGE_ALL_ROLES, can_manage
 from .errors import DossierNotFoundError, DossierPermissionError, DossierStateError, DossierValidationError
-from .info import DossierInfo
+from .info import DepositReminderInfo, DossierInfo
 from .models import ACCESS_LEVELS, RETENTIONS, Dossier, DossierDocument
-from .queries import get_dossier
+from .queries import (
+    DEPOSIT_REMINDER_DAYS,
+    DEPOSIT_WITHIN_YEARS,
+    add_years,
+    deposit_due_info,
+    get_dossier,
+    last_closing_overdue,
+)
 
 MAX_CODE = 20
 MAX_TITLE = 500
+REMINDER_BATCH = 500
 
 
 def _load(actor: ActorRef, dossier_id: int, *, manage: bool = True) -> Dossier:
@@ -158,7 +168,7 @@ def reopen_dossier(actor: ActorRef, dossier_id: int) -> DossierInfo:
     dossier = _load(actor, dossier_id)
     if dossier.status != "closed":
         raise DossierStateError("Chỉ mở lại được hồ sơ đã đóng và chưa nộp lưu.")
-    dossier.status, dossier.closed_on = "open", None
+    dossier.status, dossier.closed_on, dossier.deposit_reminder = "open", None, None
     db.session.flush()
     return get_dossier(actor, dossier_id)
 
@@ -240,3 +250,39 @@ def move_document(actor: ActorRef, dossier_id: int, document_id: int, position: 
     db.session.expire(dossier, ["entries"])
     return get_dossier(actor, dossier_id)
 
+
+# -- deposit reminders ---------------------------------------------------------------------
+def take_deposit_reminders(today: dt.date, *, limit: int = REMINDER_BATCH) -> list[DepositReminderInfo]:
+    """Record and return the deposit reminders due today: ``DEPOSIT_REMINDER_DAYS`` before, and once overdue.
+
+    Each closed dossier gets each stage once (``Dossier.deposit_reminder``); rows another run holds are
+    skipped, so concurrent runs never take the same dossier. Told: the responsible person, or the agency's
+    clerks when that person is no longer active. The caller sends them in the same transaction.
+    """
+    soon_until = add_years(today + dt.timedelta(days=DEPOSIT_REMINDER_DAYS), -DEPOSIT_WITHIN_YEARS)
+    overdue_until = last_closing_overdue(today)
+    rows = db.session.execute(
+        select(Dossier, Staff.user_id, Staff.active)
+        .join(Staff, Staff.id == Dossier.responsible_staff_id)
+        .where(Dossier.status == "closed", Dossier.closed_on <= soon_until,
+               or_(Dossier.deposit_reminder.is_(None),
+                   and_(Dossier.deposit_reminder == "due_soon", Dossier.closed_on <= overdue_until)))
+        .order_by(Dossier.closed_on, Dossier.id)
+        .limit(limit)
+        .with_for_update(of=Dossier, skip_locked=True)
+    ).all()
+    clerks: dict[int, tuple[int, ...]] = {}
+    out = []
+    for dossier, user_id, active in rows:
+        assert dossier.closed_on is not None
+        stage = "overdue" if dossier.closed_on <= overdue_until else "due_soon"
+        if active:
+            users: tuple[int, ...] = (user_id,)
+        else:
+            if dossier.agency_id not in clerks:
+                clerks[dossier.agency_id] = tuple(s.user_id for s in staff_of(dossier.agency_id, role=CLERK))
+            users = clerks[dossier.agency_id]
+        dossier.deposit_reminder = stage
+        out.append(DepositReminderInfo(deposit_due_info(dossier, user_id, today), stage, users))
+    db.session.flush()
+    return out

@@ -40,6 +40,13 @@ def send_opinion_reminders() -> int:
     return _committed(remind)
 
 
+def send_deposit_reminders() -> int:
+    """Remind whoever keeps a closed work dossier 30 days before its deposit is due, and once overdue."""
+    from app.notifications.deposits import send_deposit_reminders as remind
+
+    return _committed(remind)
+
+
 def deliver_email(outbox_id: int | None = None) -> int:
     """Send one queued message, or every due one; each is committed as soon as SMTP accepted it."""
     from app.notifications.mail import deliver_one, due_email_ids
@@ -56,5 +63,6 @@ PERIODIC: dict[str, Callable[[], int]] = {
     "workflow.fire_due_timers": fire_due_timers,
     "notifications.send_due_reminders": send_due_reminders,
     "opinions.send_reminders": send_opinion_reminders,
+    "dossiers.send_deposit_reminders": send_deposit_reminders,
     "notifications.deliver_email": deliver_email,
 }

@@ -14,6 +14,8 @@ from flask import Flask
 
 from app.config import build_config
 
+from .bodies import PERIODIC
+
 INTERVAL_SECONDS = 60.0
 _flask: Flask | None = None
 _flask_lock = threading.Lock()
@@ -43,7 +45,8 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
     broker = str(cfg.get("QLVB_CELERY_BROKER_URL") or "memory://")
     queue = str(cfg.get("QLVB_CELERY_QUEUE") or "qlvb")
     celery = Celery("qlvb", broker=broker, task_cls=AppContextTask,
-                    include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks", "app.jobs.opinion_tasks"])
+                    include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks", "app.jobs.opinion_tasks",
+                             "app.jobs.dossier_tasks"])
     celery.conf.update(
         task_default_queue=queue,
         task_ignore_result=True,
@@ -55,8 +58,7 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule={
             name: {"task": name, "schedule": INTERVAL_SECONDS, "options": {"expires": INTERVAL_SECONDS}}
-            for name in ("workflow.fire_due_timers", "notifications.send_due_reminders",
-                         "opinions.send_reminders", "notifications.deliver_email")
+            for name in PERIODIC
         },
     )
     return celery

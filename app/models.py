@@ -13,5 +13,6 @@ from app.exchange import models as exchange_models  # noqa: F401
 from app.notifications import models as notifications_models  # noqa: F401
 from app.opinions import models as opinions_models  # noqa: F401
 from app.search import models as search_models  # noqa: F401
+from app.stats import models as stats_models  # noqa: F401
 from app.tenancy import models as tenancy_models  # noqa: F401
 from app.workflow import models as workflow_models  # noqa: F401

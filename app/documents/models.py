@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -150,6 +151,9 @@ class Document(Model):
     signature_status: Mapped[str | None] = mapped_column(String(16))
     signature_label: Mapped[str | None] = mapped_column(String(255))
     signature_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the first digitally signed file (attachment kind "signed") was attached; set by _mark_signed below,
+    # so statistics count signed documents from this row (and its index) without reading the attachments.
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     # fold() of every field and of the text extracted from the PDFs: diacritic-free search.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -193,3 +197,10 @@ class Attachment(Model):
     signature_box: Mapped[list[float] | None] = mapped_column(JsonType)
 
     document: Mapped[Document] = relationship(back_populates="attachments")
+
+
+@event.listens_for(Document.attachments, "append")
+def _mark_signed(doc: Document, attachment: Attachment, _initiator: Any) -> None:
+    """A document carries a signed file from the first one attached, whichever service attached it."""
+    if attachment.kind == "signed" and doc.signed_at is None:
+        doc.signed_at = attachment.created_at or clock.now()

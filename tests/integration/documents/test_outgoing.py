@@ -14,6 +14,7 @@ from app.core import clock
 from app.documents import queries, services, signatures
 from app.documents.attachments import UploadInfo
 from app.documents.errors import DocumentStateError
+from app.documents.models import Document
 from app.extensions import db
 from app.workflow import queries as wf_queries
 from app.workflow import services as wf
@@ -144,6 +145,8 @@ def test_render_sign_twice_verify_then_tamper(app, office, signing_config) -> No
 
     leader_ref = signatures.personal_signer_ref(o.code, o.accounts["leader"].email)
     first = signatures.sign_as_leader(o.agency_id, draft.id, leader_ref, actor=o.actors["leader"])
+    signed_at = db.session.get(Document, draft.id).signed_at  # what statistics count as "signed"
+    assert signed_at is not None
     with pytest.raises(Exception, match="văn thư"):
         signatures.apply_agency_signature(o.agency_id, draft.id, actor=o.actors["leader"])
     second = signatures.apply_agency_signature(o.agency_id, draft.id, actor=o.actors["clerk"])
@@ -153,6 +156,7 @@ def test_render_sign_twice_verify_then_tamper(app, office, signing_config) -> No
     assert all(s["trusted"] and s["intact"] for s in second.signatures)
     assert second.signatures[0]["signer"] == "Nguyễn Văn An"
     final = queries.get_document(o.agency_id, draft.id, o.actors["clerk"])
+    assert db.session.get(Document, draft.id).signed_at == signed_at  # the first signed file's time stays
     assert (final.signature_status, final.signature_label) == ("valid", "Chữ ký số hợp lệ")
     signed = queries.attachment_bytes(o.agency_id, second.id, o.actors["clerk"])[1]
     assert signed.startswith(pdf)  # incremental: the rendered revision is untouched

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 
 import pytest
@@ -11,9 +12,11 @@ from sqlalchemy import select
 from app.core import clock
 from app.documents import services as documents
 from app.documents.models import Attachment, Document
+from app.documents.storage import default_storage
 from app.extensions import db
 from app.stats.periods import Period
 from app.stats.queries import UsageThreshold, agency_stats, province_usage
+from app.tenancy.models import Staff
 from app.workflow import services as wf
 from app.workflow.models import HumanTask
 from tests.integration.documents.conftest import incoming_data
@@ -77,8 +80,11 @@ def march(office, frozen):
         wf.complete_task(_open_task(doc.id, "assign").id, leader, assignment)
     frozen(at("2026-03-10", 15))
     documents.issue_outgoing(drafts[0].id, issue_date=dt.date(2026, 3, 10))
-    db.session.add(Attachment(document_id=drafts[0].id, filename="ky-so.pdf", content_type="application/pdf", size=10,
-                              sha256="0" * 64, storage_key="test/none", kind="signed"))
+    issued = db.session.get(Document, drafts[0].id)
+    blob = b"%PDF-1.7 ky so"  # a stored blob: the storage sweep test checks every row names one
+    issued.attachments.append(Attachment(filename="ky-so.pdf", content_type="application/pdf", size=len(blob),
+                                         sha256=hashlib.sha256(blob).hexdigest(),
+                                         storage_key=default_storage().put(blob), kind="signed"))
     db.session.commit()
     frozen(at("2026-04-02"))
     documents.register_incoming(o.agency_id, actor=clerk, data=incoming_data(channel="electronic",
@@ -88,6 +94,15 @@ def march(office, frozen):
     return o
 
 
+def _expected_signed(agency_id: int, period: Period) -> int:
+    """Issued outgoing documents of the period with a file of kind "signed": from the attachments themselves."""
+    signed = set(db.session.scalars(select(Attachment.document_id).where(Attachment.kind == "signed")))
+    issued = db.session.scalars(select(Document).where(Document.agency_id == agency_id,
+                                                       Document.direction == "outgoing",
+                                                       Document.issued_at.is_not(None)))
+    return sum(1 for d in issued if period.start <= d.issue_date < period.end and d.id in signed)
+
+
 def test_agency_totals_for_a_month(march):
     o = march
     period = Period("month", 2026, 3)
@@ -95,6 +110,7 @@ def test_agency_totals_for_a_month(march):
     a = stats.agency
     assert (a.incoming_registered, a.incoming_electronic, a.incoming_verified) == (3, 2, 1)
     assert (a.outgoing_issued, a.outgoing_signed) == (1, 1)
+    assert a.outgoing_signed == _expected_signed(o.agency_id, period)
     assert (a.incoming_instances, a.outgoing_instances) == (3, 2)
     assert (a.electronic_rate, a.signed_rate) == (66.7, 100.0)
     expected = _expected_tasks(o.agency_id, period, clock.now())[o.agency_id]
@@ -127,6 +143,27 @@ def test_departments_and_people(march):
     # The two assigned documents lead in "nv"; the department's task counts add up to the agency's.
     assert by_dept["nv"].incoming_registered == 2
     assert sum(d.tasks.total for d in stats.departments) == stats.agency.tasks.total
+
+    def responsible(t: HumanTask) -> int | None:
+        return t.completed_by_id or t.claimed_by_id or t.candidate_user_id
+
+    def department(t: HumanTask) -> int | None:
+        user = responsible(t)
+        own = db.session.scalar(select(Staff.department_id).where(Staff.user_id == user)) if user else None
+        return own if own is not None else t.candidate_department_id
+
+    def counts(c: Counter) -> tuple[int, int, int, int]:
+        return c["on_time"], c["late"], c["pending"], c["overdue"]
+
+    period, now = Period("month", 2026, 3), clock.now()
+    by_department = _expected_tasks(o.agency_id, period, now, key=department)
+    by_person = _expected_tasks(o.agency_id, period, now, key=responsible)
+    for row in stats.departments:
+        t = row.tasks
+        assert (t.done_on_time, t.done_late, t.pending, t.overdue) == counts(by_department.get(row.key, Counter()))
+    for row in stats.people:
+        t = row.tasks
+        assert (t.done_on_time, t.done_late, t.pending, t.overdue) == counts(by_person.get(row.key, Counter()))
 
 
 def test_province_flags_agencies_below_the_minimum(march, office):

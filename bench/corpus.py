@@ -135,13 +135,13 @@ def generate(url: str, documents: int, *, tasks_per_document: int = 2, users_per
         _users(conn, agencies, users_per_agency)
         _documents(conn, agencies, documents)
         _instances_and_tasks(conn, tasks_per_document)
+        # The documents chose which of them carry a signed file (signed_at, as the app records it).
         _timed(conn, "signed attachments", """
             INSERT INTO attachment (document_id, filename, content_type, size, sha256, storage_key, kind,
                                     created_at, verification_status)
             SELECT id, 'van-ban.pdf', 'application/pdf', 120000, md5(id::text) || md5(id::text),
-                   'bench/' || id, 'signed', coalesce(issued_at, registered_at, created_at),
-                   CASE WHEN direction = 'incoming' THEN 'valid' END
-            FROM document WHERE random() < 0.7""")
+                   'bench/' || id, 'signed', signed_at, CASE WHEN direction = 'incoming' THEN 'valid' END
+            FROM document WHERE signed_at IS NOT NULL""")
         for name, definition in indexes:
             _timed(conn, f"index {name}", definition)
         _timed(conn, "vacuum analyze", "VACUUM ANALYZE")
@@ -195,7 +195,7 @@ def _documents(conn: psycopg.Connection[Any], agencies: list[int], documents: in
                               issue_date, summary, body, signer_name, pages, urgency, confidentiality,
                               recipient_agency_codes, due_date, arrival_date, received_at, registered_at,
                               back_entered, channel, created_at, updated_at, issued_at, signature_status,
-                              search_text)
+                              signed_at, search_text)
         SELECT agency_id, direction,
                CASE WHEN direction = 'incoming'
                     THEN (ARRAY['done','done','done','done','in_progress','registered'])[1 + floor(r * 6)::int]
@@ -214,6 +214,11 @@ def _documents(conn: psycopg.Connection[Any], agencies: list[int], documents: in
                day + time '08:00', day + time '08:00',
                CASE WHEN direction = 'outgoing' AND r < 0.97 THEN day + time '15:00' END,
                CASE WHEN r < 0.6 THEN 'valid' END,
+               -- Seven in ten carry a signed file (from the time it was issued or registered); hashed from g rather
+               -- than drawn with random(), so every other column is the same as before signed_at existed.
+               CASE WHEN mod(hashint4(g)::bigint + 2147483648, 1000) < 700
+                    THEN CASE WHEN direction = 'outgoing' AND r < 0.97 THEN day + time '15:00'
+                              WHEN direction = 'incoming' THEN day + time '09:00' ELSE day + time '08:00' END END,
                qlvb_fold(concat_ws(' ', type_name, number_notation, issuer, summary, signer, body))
         FROM doc"""  # noqa: S608
     _timed(conn, "documents", sql, {"agencies": agencies, "n_agencies": len(agencies), "documents": documents})

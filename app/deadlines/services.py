@@ -11,7 +11,7 @@ from app.core.text import nfc
 from app.extensions import db
 
 from .models import KINDS, DayOff
-from .workdays import DayOffInfo
+from .workdays import DayOffInfo, forget_days_off
 
 
 def _info(row: DayOff) -> DayOffInfo:
@@ -30,6 +30,7 @@ def set_day(day: dt.date, kind: str, name: str, *, agency_id: int | None) -> Day
     row.kind = kind
     row.name = nfc(name.strip())[:255]
     db.session.flush()
+    forget_days_off()
     return _info(row)
 
 
@@ -39,6 +40,7 @@ def remove_day(day_off_id: int, *, agency_id: int | None) -> None:
         raise NotFoundError("Không tìm thấy ngày nghỉ")
     db.session.delete(row)
     db.session.flush()
+    forget_days_off()
 
 
 def days_of(agency_id: int | None, year: int) -> list[DayOffInfo]:

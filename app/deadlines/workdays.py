@@ -2,18 +2,24 @@
 
 A day is a working day when it is Monday–Friday and not a public holiday, unless the agency (or the
 province) marked it otherwise in ``day_off``: ``off`` closes a weekday, ``work`` opens a weekend day
-(ngày làm bù). Each call reads only the ``day_off`` rows of the range it needs: nothing is cached in
-process memory, so every node sees an admin's change at once.
+(ngày làm bù). The rows of one agency-year are read once and kept in process memory for
+``DAYS_OFF_CACHE_SECONDS`` (a workflow step that sets a deadline and its notification would otherwise
+query ``day_off`` two or three times): a change made here is seen at once by this process, and by the
+other processes (web workers, the job worker) within that minute.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import holidays
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
@@ -39,16 +45,58 @@ def public_holidays(year: int) -> dict[dt.date, str]:
     return dict(holidays.country_holidays("VN", years=year, language="vi").items())
 
 
-def _overrides(lo: dt.date, hi: dt.date, agency_id: int | None) -> dict[dt.date, str]:
-    """day -> kind for lo..hi; an agency's own row wins over the province-wide one."""
+DAYS_OFF_CACHE_SECONDS = 60.0
+_cache: dict[tuple[str, int | None, int], tuple[float, dict[dt.date, str]]] = {}
+_cache_lock = threading.Lock()
+
+
+def forget_days_off() -> None:
+    """Drop the cached calendars (the services call this when they change a day), and again when the
+    change commits or rolls back: a read in between may have cached what the transaction had flushed."""
+    with _cache_lock:
+        _cache.clear()
+    db.session.info[_CHANGED] = True
+
+
+_CHANGED = "qlvb.days_off_changed"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_transaction(session: Session, *_: Any) -> None:
+    if session.info.pop(_CHANGED, False):
+        with _cache_lock:
+            _cache.clear()
+
+
+def _year_overrides(agency_id: int | None, year: int) -> dict[dt.date, str]:
+    key = (str(db.engine.url), agency_id, year)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and now - cached[0] < DAYS_OFF_CACHE_SECONDS:
+        return cached[1]
     scope = DayOff.agency_id.is_(None)
     if agency_id is not None:
         scope = or_(scope, DayOff.agency_id == agency_id)
     rows = db.session.execute(
-        select(DayOff.day, DayOff.kind, DayOff.agency_id).where(DayOff.day >= lo, DayOff.day <= hi, scope)
+        select(DayOff.day, DayOff.kind, DayOff.agency_id)
+        .where(DayOff.day >= dt.date(year, 1, 1), DayOff.day <= dt.date(year, 12, 31), scope)
     ).all()
     # Province rows first, so the agency's own row for the same day overwrites them.
-    return {r.day: r.kind for r in sorted(rows, key=lambda r: r.agency_id is not None)}
+    overrides = {r.day: r.kind for r in sorted(rows, key=lambda r: r.agency_id is not None)}
+    with _cache_lock:
+        _cache[key] = (now, overrides)
+    return overrides
+
+
+def _overrides(lo: dt.date, hi: dt.date, agency_id: int | None) -> dict[dt.date, str]:
+    """day -> kind for (at least) lo..hi; an agency's own row wins over the province-wide one."""
+    if lo.year == hi.year:
+        return _year_overrides(agency_id, lo.year)
+    merged: dict[dt.date, str] = {}
+    for year in range(lo.year, hi.year + 1):
+        merged.update(_year_overrides(agency_id, year))
+    return merged
 
 
 def _is_working(day: dt.date, overrides: dict[dt.date, str]) -> bool:

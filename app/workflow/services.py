@@ -17,9 +17,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +36,7 @@ from app.workflow.info import ActorRef, HumanTaskInfo, InstanceInfo, ProcessVers
 from app.workflow.loader import Diagram, load_diagram, sha256_of
 from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
 from app.workflow.operations import InstanceRef
+from app.workflow.step_writes import DoneMark, StepWrite, write_step
 from app.workflow.validation import validate_diagram
 
 MAX_FORM_DATA_BYTES = 64 * 1024
@@ -357,12 +356,22 @@ _ts = WorkflowTaskState.__table__
 _CONFLICT = "Công việc này đã được xử lý bởi người khác hoặc hồ sơ vừa thay đổi; vui lòng tải lại trang"
 
 # The step's statements, built once: constructing a Core statement costs more than running it on SQLite.
-_LOCK_BY_TASK = select(_pi).where(
-    _pi.c.id == select(_ht.c.instance_id).where(_ht.c.id == bindparam("b_task_id")).scalar_subquery()
-).with_for_update()
 _LOCK_BY_ID = select(_pi).where(_pi.c.id == bindparam("b_instance_id")).with_for_update()
 _STEP_TASKS = select(_ht).where(
     _ht.c.instance_id == bindparam("b_instance_id"), or_(_ht.c.state == "open", _ht.c.id == bindparam("b_task_id"))
+)
+# The lock and the step's task rows in one round trip. Under contention PostgreSQL re-reads only the locked
+# row once the holder commits (EvalPlanQual): the joined task rows, and the second, unlocked copy of the
+# instance row ("seen"), stay as the statement's snapshot had them. A revision that moved in between
+# therefore shows as revision != seen_revision, and the step reads its task rows again (_STEP_TASKS).
+_seen = _pi.alias("seen")
+_TASK_COLUMNS = tuple(_ht.c.keys())
+_LOCK_WITH_TASKS = (
+    select(_pi, _seen.c.revision.label("seen_revision"), *[c.label(f"t_{c.name}") for c in _ht.c])
+    .join(_seen, _seen.c.id == _pi.c.id)
+    .outerjoin(_ht, (_ht.c.instance_id == _pi.c.id) & or_(_ht.c.state == "open", _ht.c.id == bindparam("b_task_id")))
+    .where(_pi.c.id == select(_ht.c.instance_id).where(_ht.c.id == bindparam("b_task_id")).scalar_subquery())
+    .with_for_update(of=_pi)
 )
 _OPEN_TASK_IDS = select(_ht.c.id, _ht.c.task_uuid).where(
     _ht.c.instance_id == bindparam("b_instance_id"), _ht.c.state == "open"
@@ -372,32 +381,7 @@ _TASK_ROWS = (
     .where(_ts.c.instance_id == bindparam("b_instance_id"))
     .order_by(_ts.c.seq)
 )
-_MARK_DONE = (
-    update(_ht)
-    .where(_ht.c.id == bindparam("b_task_id"), _ht.c.state == "open")
-    .values(state="done", completed_at=bindparam("b_now"), completed_by_id=bindparam("b_user_id"),
-            form_data=bindparam("b_form_data", type_=_ht.c.form_data.type), comment=bindparam("b_comment"))
-)
-_BUMP_INSTANCE = (
-    update(_pi)
-    .where(_pi.c.id == bindparam("b_id"), _pi.c.revision == bindparam("b_revision"))
-    .values(revision=bindparam("b_new_revision"), state_meta=bindparam("b_meta"), updated_at=bindparam("b_now"),
-            next_timer_at=bindparam("b_timer"), status=bindparam("b_status"),
-            completed_at=bindparam("b_completed_at"))
-)
 _INSERT_INSTANCE = insert(_pi).returning(_pi.c.id)
-_INSERT_HUMAN_TASKS = insert(_ht).returning(_ht.c.id, sort_by_parameter_order=True)
-_INSERT_EVENTS = insert(_ev)
-
-
-def _upsert_statement(dialect: str) -> Any:
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_ts)
-    return stmt.on_conflict_do_update(
-        index_elements=[_ts.c.instance_id, _ts.c.task_uuid], set_={"state_json": stmt.excluded.state_json}
-    )
-
-
-_UPSERT_TASK_ROWS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _exec(statement: Any, params: Any = None) -> Any:
@@ -433,6 +417,12 @@ def _loaded_for_step(instance: Any) -> _Loaded:
     return _load(instance)
 
 
+def _lock_with_tasks(human_task_id: int) -> list[Any]:
+    """The task's instance row, locked, joined with its open tasks and the task itself (see _LOCK_WITH_TASKS)."""
+    db.session.flush()
+    return list(_exec(_LOCK_WITH_TASKS, {"b_task_id": human_task_id}))
+
+
 def _lock_instance(statement: Any, params: dict[str, Any]) -> Any:
     """The instance row, locked until commit on PostgreSQL (SQLite relies on the revision check).
 
@@ -449,64 +439,30 @@ def _event_row(instance_id: int, kind: str, at: dt.datetime, *, actor_id: int | 
             "bpmn_id": bpmn_id, "comment": comment, "data": data}
 
 
-def _upsert_task_rows(instance_id: int, loaded: _Loaded, changes: WorkflowChanges) -> None:
-    """New and changed engine tasks in one statement; removed ones in another (rare)."""
+def _task_rows(loaded: _Loaded, changes: WorkflowChanges) -> list[dict[str, Any]]:
+    """New engine tasks get the next sequence numbers (restore order); changed ones keep theirs (seq 0)."""
     rows = []
     for uid, task_json in changes.added.items():
-        rows.append({"instance_id": instance_id, "task_uuid": uid, "seq": loaded.next_seq, "state_json": task_json})
+        rows.append({"task_uuid": uid, "seq": loaded.next_seq, "state_json": task_json})
         loaded.next_seq += 1
-    rows.extend({"instance_id": instance_id, "task_uuid": uid, "seq": 0, "state_json": task_json}
-                for uid, task_json in changes.changed.items())
-    if rows:
-        conn = db.session.connection()
-        upsert = _UPSERT_TASK_ROWS.get(conn.dialect.name)
-        if upsert is not None:
-            conn.execute(upsert, rows)
-        else:
-            added = [r for r in rows if r["task_uuid"] in changes.added]
-            if added:
-                conn.execute(insert(_ts), added)
-            if changes.changed:
-                conn.execute(
-                    update(_ts)
-                    .where(_ts.c.instance_id == bindparam("b_instance_id"), _ts.c.task_uuid == bindparam("b_uuid"))
-                    .values(state_json=bindparam("state_json")),
-                    [{"b_instance_id": instance_id, "b_uuid": uid, "state_json": j}
-                     for uid, j in changes.changed.items()],
-                )
-    if changes.removed:
-        _exec(
-            delete(_ts).where(_ts.c.instance_id == instance_id, _ts.c.task_uuid.in_(changes.removed))
-        )
+    rows.extend({"task_uuid": uid, "seq": 0, "state_json": task_json} for uid, task_json in changes.changed.items())
+    return rows
 
 
-def _insert_human_tasks(instance: Any, fresh: list[ReadyTaskInfo], now: dt.datetime) -> list[int]:
-    if not fresh:
-        return []
-    rows = [
-        {
-            "agency_id": instance.agency_id, "instance_id": instance.id, "task_uuid": r.task_uuid,
-            "bpmn_id": r.bpmn_id, "name": r.name, "process_key": instance.process_key,
-            "subject_type": instance.subject_type, "subject_id": instance.subject_id, "form_key": r.form_key,
-            "candidate_role": r.lane, "candidate_department_id": r.candidate_department_id,
-            "candidate_user_id": r.candidate_user_id, "claimed_by_id": None, "state": "open", "due_at": r.due_at,
-            "created_at": now, "completed_at": None, "completed_by_id": None, "form_data": None, "comment": None,
-        }
-        for r in fresh
-    ]
-    ids = list(_exec(_INSERT_HUMAN_TASKS, rows).scalars())
-    if signals.task_opened.receivers:
-        for task_id, row in zip(ids, rows, strict=True):
-            signals.task_opened.send("workflow", task=task_info(SimpleNamespace(id=task_id, **row)))
-    return ids
+def _human_task_row(instance: Any, ready: ReadyTaskInfo, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "agency_id": instance.agency_id, "task_uuid": ready.task_uuid, "bpmn_id": ready.bpmn_id, "name": ready.name,
+        "process_key": instance.process_key, "subject_type": instance.subject_type,
+        "subject_id": instance.subject_id, "form_key": ready.form_key, "candidate_role": ready.lane,
+        "candidate_department_id": ready.candidate_department_id, "candidate_user_id": ready.candidate_user_id,
+        "due_at": ready.due_at, "created_at": now,
+    }
 
 
 def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], first_event: dict[str, Any] | None,
-                actor_id: int | None, *, decision: Any = None) -> InstanceInfo:
-    """Persist one step: instance row (revision check), changed task rows, inbox rows and the timeline.
-
-    One statement per table, whatever the size of the instance.
-    """
+                actor_id: int | None, *, done: DoneMark | None = None, completed: HumanTaskInfo | None = None,
+                decision: Any = None) -> InstanceInfo:
+    """Persist one step (see step_writes): one statement on PostgreSQL, one per table elsewhere."""
     run = loaded.run
     changes = run.dump_changes()
     now = clock.now()
@@ -514,22 +470,13 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
     status = "completed" if finished else instance.status
     completed_at = now if finished else instance.completed_at
     revision = instance.revision + 1
-    moved = _exec(_BUMP_INSTANCE, {
-        "b_id": instance.id, "b_revision": instance.revision, "b_new_revision": revision, "b_meta": changes.meta,
-        "b_now": now, "b_timer": run.next_timer_at(), "b_status": status, "b_completed_at": completed_at,
-    })
-    if moved.rowcount != 1:
-        raise ConflictError(_CONFLICT)
-    _upsert_task_rows(instance.id, loaded, changes)
 
     ready = run.ready_task_uuids()
     kept = [task_id for uid, task_id in open_before.items() if uid in ready]
     gone = [task_id for uid, task_id in open_before.items() if uid not in ready]
-    if gone:
-        _exec(update(_ht).where(_ht.c.id.in_(gone), _ht.c.state == "open").values(state="cancelled", completed_at=now))
     # Only new tasks need their assignment and due date worked out (the working-day calendar is not free).
     fresh = run.describe_ready([uid for uid in ready if uid not in open_before])
-    fresh_ids = _insert_human_tasks(instance, fresh, now)
+    new_rows = [_human_task_row(instance, r, now) for r in fresh]
 
     events = []
     if first_event is not None:
@@ -542,8 +489,24 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
     events.extend(_event_row(instance.id, "opened", now, task_name=f.name, bpmn_id=f.bpmn_id) for f in fresh)
     if finished:
         events.append(_event_row(instance.id, "finished", now, actor_id=actor_id))
-    if events:
-        _exec(_INSERT_EVENTS, events)
+
+    outcome = write_step(db.session.connection(), StepWrite(
+        instance_id=instance.id, revision=instance.revision, done=done,
+        instance_values={"revision": revision, "state_meta": changes.meta, "updated_at": now,
+                         "next_timer_at": run.next_timer_at(), "status": status, "completed_at": completed_at},
+        task_rows=_task_rows(loaded, changes), removed_task_uuids=changes.removed, cancelled_task_ids=gone,
+        new_tasks=new_rows, events=[{k: v for k, v in e.items() if k != "instance_id"} for e in events],
+    ))
+    if not (outcome.done_ok and outcome.moved):
+        raise ConflictError(_CONFLICT)
+    fresh_ids = [outcome.new_task_ids[row["task_uuid"]] for row in new_rows]
+    if completed is not None and signals.task_completed.receivers:
+        signals.task_completed.send("workflow", task=completed)
+    if signals.task_opened.receivers:
+        for task_id, row in zip(fresh_ids, new_rows, strict=True):
+            signals.task_opened.send("workflow", task=task_info(SimpleNamespace(
+                id=task_id, instance_id=instance.id, claimed_by_id=None, state="open", completed_at=None,
+                completed_by_id=None, form_data=None, comment=None, **row)))
     _keep_after_commit(instance.id, revision, loaded)
     return InstanceInfo(
         id=instance.id,
@@ -644,11 +607,15 @@ def complete_task(
 def _complete_task(
     human_task_id: int, actor: ActorRef, form_data: Mapping[str, Any], comment: str | None
 ) -> InstanceInfo:
-    instance = _lock_instance(_LOCK_BY_TASK, {"b_task_id": human_task_id})
-    if instance is None:
+    joined = _lock_with_tasks(human_task_id)
+    if not joined:
         raise NotFoundError("Không tìm thấy công việc")
-    # Read after the lock: the rows are those the previous holder committed.
-    rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
+    instance = joined[0]
+    if instance.revision == instance.seen_revision:
+        rows = [SimpleNamespace(**{name: row[f"t_{name}"] for name in _TASK_COLUMNS})
+                for row in (r._mapping for r in joined) if row["t_id"] is not None]
+    else:  # the previous holder committed while this step waited: read the rows it left
+        rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
     task = next((row for row in rows if row.id == human_task_id), None)
     if task is None or task.state != "open" or instance.status != "running":
         raise ConflictError(_CONFLICT)
@@ -659,20 +626,15 @@ def _complete_task(
     loaded.run.complete_task(task.task_uuid, form_data)
     now = clock.now()
     stored_form = json.loads(json.dumps(dict(form_data), default=str))
-    done = _exec(_MARK_DONE, {"b_task_id": human_task_id, "b_now": now, "b_user_id": actor.user_id,
-                              "b_form_data": stored_form, "b_comment": comment})
-    if done.rowcount != 1:
-        raise ConflictError(_CONFLICT)
-    if signals.task_completed.receivers:
-        signals.task_completed.send("workflow", task=replace(
-            task_info(task), state="done", completed_at=now, completed_by_id=actor.user_id, form_data=stored_form,
-            comment=comment))
+    completed = replace(task_info(task), state="done", completed_at=now, completed_by_id=actor.user_id,
+                        form_data=stored_form, comment=comment)
     decision = form_data.get("decision")
     first = _event_row(instance.id, "completed", now, actor_id=actor.user_id, task_name=task.name,
                        bpmn_id=task.bpmn_id, comment=comment,
                        data={"decision": decision} if decision is not None else None)
     open_before = {row.task_uuid: row.id for row in rows if row.state == "open" and row.id != human_task_id}
-    return _write_step(instance, loaded, open_before, first, actor.user_id, decision=decision)
+    return _write_step(instance, loaded, open_before, first, actor.user_id, decision=decision, completed=completed,
+                       done=DoneMark(human_task_id, now, actor.user_id, stored_form, comment))
 
 
 def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:

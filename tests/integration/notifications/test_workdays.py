@@ -58,3 +58,17 @@ def test_province_day_off_moves_workflow_due_dates(app: Any) -> None:
         info = services.days_of(None, 2032)[0]
         services.remove_day(info.id, agency_id=None)
         db.session.commit()
+
+
+def test_calendar_cache_never_keeps_a_rolled_back_day(make_agency: Any) -> None:
+    agency = make_agency()
+    tuesday = D(2033, 5, 10)
+    assert is_working_day(tuesday, agency_id=agency.id)  # the year is now cached
+    services.set_day(tuesday, "off", "Nghỉ đột xuất", agency_id=agency.id)
+    assert not is_working_day(tuesday, agency_id=agency.id)  # seen at once, in the same transaction
+    db.session.rollback()
+    assert is_working_day(tuesday, agency_id=agency.id)  # the rolled-back day is not remembered
+    services.set_day(tuesday, "off", "Nghỉ đột xuất", agency_id=agency.id)
+    db.session.commit()
+    assert not is_working_day(tuesday, agency_id=agency.id)
+    assert add_working_days(D(2033, 5, 9), 1, agency_id=agency.id) == D(2033, 5, 11)

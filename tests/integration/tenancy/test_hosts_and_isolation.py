@@ -152,3 +152,22 @@ def test_revoked_account_stops_at_once(make_agency, make_account, logged_in):
     db.session.commit()
     resp = c.get("/")
     assert "Xin chào" not in resp.get_data(as_text=True)
+
+
+def test_agency_admin_marks_a_department_inactive_and_back(two_admins, logged_in):
+    a, _, admin_a, _ = two_admins
+    c = logged_in(admin_a)
+    c.form_post("/departmentadminview/add", {"code": "tam", "name": "Tổ công tác tạm thời", "sort_order": "9",
+                                             "active": "y"})
+    dep = db.session.scalar(select(Department).where(Department.code == "tam", Department.agency_id == a.id))
+    assert dep.active is True
+    # An unticked checkbox is simply absent from the POST.
+    resp = c.form_post(f"/departmentadminview/edit/{dep.id}", {"code": "tam", "name": "Tổ công tác tạm thời",
+                                                                "sort_order": "9"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Department, dep.id).active is False
+    c.form_post(f"/departmentadminview/edit/{dep.id}", {"code": "tam", "name": "Tổ công tác tạm thời",
+                                                         "sort_order": "9", "active": "y"})
+    db.session.expire_all()
+    assert db.session.get(Department, dep.id).active is True

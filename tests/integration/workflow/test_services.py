@@ -221,3 +221,79 @@ def test_each_step_writes_only_changed_task_rows(org: Any, publish: Any) -> None
         select(func.count()).select_from(WorkflowTaskState).where(WorkflowTaskState.instance_id == inst.id)
     )
     assert run_rows >= rows_before
+
+
+PARALLEL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="x">
+  <bpmn:process id="parallel_review" isExecutable="true">
+    <bpmn:laneSet id="LS"><bpmn:lane id="L" name="clerk">
+      <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>fork</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>a</bpmn:flowNodeRef><bpmn:flowNodeRef>b</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>join</bpmn:flowNodeRef><bpmn:flowNodeRef>e</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s" />
+    <bpmn:parallelGateway id="fork" />
+    <bpmn:userTask id="a" name="Góp ý phần A"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="f" />
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:userTask id="b" name="Góp ý phần B"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="f" />
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:parallelGateway id="join" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork" />
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="a" />
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="b" />
+    <bpmn:sequenceFlow id="f4" sourceRef="a" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="b" targetRef="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_parallel_tasks_completed_at_the_same_time(app: Any, org: Any, publish: Any) -> None:
+    """Two people finish parallel steps of one instance at once. PostgreSQL: the second waits for the first's
+    lock, then works on what the first committed, and both succeed. SQLite (no row locks): the second gets
+    the clear conflict message, and nothing of its step is kept."""
+    publish(org.agency_id, "parallel_review", PARALLEL)
+    inst = services.start_instance(org.agency_id, "parallel_review", subject_type="bench", subject_id=77, data={},
+                                   actor=org.actors["clerk"])
+    db.session.commit()
+    first, second = sorted(queries.open_tasks(inst.id), key=lambda t: t.bpmn_id)
+    first_holds_lock = threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def complete(task_id: int, name: str, hold: bool) -> None:
+        with app.app_context():
+            try:
+                services.complete_task(task_id, org.actors["clerk"], {name: "đồng ý"})
+                if hold:
+                    first_holds_lock.set()
+                    threading.Event().wait(0.5)  # the other step starts while this one is uncommitted
+                db.session.commit()
+                outcomes[name] = "done"
+            except ConflictError:
+                db.session.rollback()
+                outcomes[name] = "conflict"
+            finally:
+                first_holds_lock.set()
+                db.session.remove()
+
+    holder = threading.Thread(target=complete, args=(first.id, "a", True))
+    holder.start()
+    first_holds_lock.wait(30)
+    waiter = threading.Thread(target=complete, args=(second.id, "b", False))
+    waiter.start()
+    holder.join(60)
+    waiter.join(60)
+    db.session.expire_all()
+    instance = queries.get_instance(inst.id)
+    if db.engine.dialect.name == "postgresql":
+        assert outcomes == {"a": "done", "b": "done"}
+        assert instance.status == "completed" and instance.revision == inst.revision + 2
+    else:
+        assert outcomes["a"] == "done" and outcomes["b"] in {"done", "conflict"}
+        expected = 2 if outcomes["b"] == "done" else 1
+        assert instance.revision == inst.revision + expected
+        assert len(queries.open_tasks(inst.id)) == (0 if outcomes["b"] == "done" else 1)

@@ -132,6 +132,8 @@ class HumanTask(Model):
         Index("ix_human_task_done_by", "completed_by_id", "completed_at", "id",
               postgresql_where=DONE, sqlite_where=DONE),
         Index("ix_human_task_instance", "instance_id", "state"),
+        # "Has this person a task on this document?" (documents' visibility rule; migration 0700 creates it).
+        Index("ix_human_task_subject", "subject_id", "subject_type"),
         UniqueConstraint("instance_id", "task_uuid", name="uq_human_task_engine_task"),
     )
 

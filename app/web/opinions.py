@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -22,13 +23,13 @@ from app.workflow.operations import register_operation
 from . import subjects
 from .assignments import people_of, timeline
 from .auth import current_actor
+from .listing import read_listing
 from .tasks import COMPLETERS
 from .uploads import posted_files
 
 log = logging.getLogger("qlvb.opinions")
 
 TABS = [("to_answer", "Cần cho ý kiến"), ("mine", "Tôi xin ý kiến"), ("answered", "Đã cho ý kiến")]
-PAGE_SIZE = 30
 STATUS_LABELS = {"open": "Đang xin ý kiến", "consolidated": "Đã tổng hợp"}
 
 
@@ -54,14 +55,11 @@ class OpinionsView(BaseView):
     @has_access
     def index(self) -> Any:
         actor = current_actor()
-        tab = request.args.get("list", "to_answer")
-        if tab not in dict(TABS):
-            tab = "to_answer"
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        rows = q.list_requests(actor, tab, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        counts = {key: q.count_requests(actor, key) for key, _ in TABS}
-        return self.render_template("opinions/index.html", tabs=TABS, tab=tab, rows=rows, counts=counts, page=page,
-                                    page_size=PAGE_SIZE, status_labels=STATUS_LABELS)
+        listing = read_listing(TABS)
+        rows = q.list_requests(actor, listing.tab, limit=listing.size, offset=listing.offset)
+        counts = listing.counts(partial(q.count_requests, actor))
+        return self.render_template("opinions/index.html", listing=listing, rows=rows, counts=counts,
+                                    status_labels=STATUS_LABELS)
 
     @expose("/new", methods=["GET", "POST"])
     @has_access

@@ -6,14 +6,13 @@ import logging
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
 from app.admin.permissions import register_common_grants, register_grants
 from app.assignments import queries as q
 from app.assignments import services
-from app.assignments.files import read_blob
 from app.core.errors import ValidationError
 from app.core.text import fold
 from app.extensions import db
@@ -28,7 +27,7 @@ from .auth import current_actor
 from .inbox import EVENT_LABELS
 from .listing import read_listing
 from .tasks import COMPLETERS
-from .uploads import posted_files
+from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.assignments")
 
@@ -173,14 +172,7 @@ class AssignmentsView(BaseView):
     @expose("/<int:item_id>/files/<int:file_id>")
     @has_access
     def file(self, item_id: int, file_id: int) -> Any:
-        actor = current_actor()
-        row = q.file_for(actor, item_id, file_id)
-        if row is None:
-            abort(404)
-        import io
-
-        return send_file(io.BytesIO(read_blob(row.storage_key)), mimetype=row.content_type, as_attachment=True,
-                         download_name=row.filename)
+        return send_stored(q.file_for(current_actor(), item_id, file_id))
 
 
 def describe_items(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

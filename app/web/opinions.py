@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
@@ -15,7 +14,6 @@ from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.opinions import queries as q
 from app.opinions import services
-from app.opinions.files import read_blob
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.operations import register_operation
@@ -25,7 +23,7 @@ from .assignments import people_of, timeline
 from .auth import current_actor
 from .listing import read_listing
 from .tasks import COMPLETERS
-from .uploads import posted_files
+from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.opinions")
 
@@ -158,12 +156,7 @@ class OpinionsView(BaseView):
     @expose("/<int:request_id>/files/<int:file_id>")
     @has_access
     def file(self, request_id: int, file_id: int) -> Any:
-        actor = current_actor()
-        row = q.file_for(actor, request_id, file_id)
-        if row is None:
-            abort(404)
-        return send_file(io.BytesIO(read_blob(row.storage_key)), mimetype=row.content_type, as_attachment=True,
-                         download_name=row.filename)
+        return send_stored(q.file_for(current_actor(), request_id, file_id))
 
 
 def describe_requests(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from app.core.fields import date_field, text_field
 from app.core.text import nfc
 from app.extensions import db
 from app.notifications.services import notify
@@ -41,22 +42,6 @@ FORM_MESSAGE = "Thông tin giao việc chưa hợp lệ, vui lòng kiểm tra c�
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(str(value).strip()[:10], fmt).date()
-        except ValueError:
-            continue
-    errors.setdefault(field, []).append("Ngày không hợp lệ (dd/mm/yyyy)")
-    return None
-
-
 def _staff(agency_id: int, user_id: int) -> Staff | None:
     return db.session.scalar(
         select(Staff).where(Staff.user_id == user_id, Staff.agency_id == agency_id, Staff.active.is_(True)))
@@ -143,15 +128,9 @@ def create_work_item(
     if not ASSIGNING_ROLES & actor.roles:
         raise PermissionDeniedError("Chỉ lãnh đạo cơ quan hoặc trưởng phòng được giao việc")
     errors: dict[str, list[str]] = {}
-    title = nfc((title or "").strip())
-    if not title:
-        errors["title"] = ["Không được để trống"]
-    elif len(title) > MAX_TITLE:
-        errors["title"] = [f"Không quá {MAX_TITLE} ký tự"]
-    due = _as_date(deadline, "deadline", errors)
-    if due is None and "deadline" not in errors:
-        errors["deadline"] = ["Không được để trống"]
-    elif due is not None and due < clock.today():
+    title = text_field(title, "title", errors, max_length=MAX_TITLE, required=True)
+    due = date_field(deadline, "deadline", errors, required=True)
+    if due is not None and due < clock.today():
         errors["deadline"] = ["Hạn hoàn thành không được trước ngày hôm nay"]
     department = None
     if lead_department_id not in (None, ""):
@@ -275,7 +254,7 @@ def request_extension(task_id: int, actor: ActorRef, *, new_deadline: dt.date | 
     task = _task_for(task_id, actor, "task_report")
     item = _locked_item(task.subject_id)
     errors: dict[str, list[str]] = {}
-    wanted = _as_date(new_deadline, "new_deadline", errors)
+    wanted = date_field(new_deadline, "new_deadline", errors)
     if wanted is None and not errors:
         errors["new_deadline"] = ["Hãy nhập hạn mới đề nghị"]
     elif wanted is not None and wanted <= item.deadline:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from app.core.fields import date_field, text_field
 from app.core.text import nfc
 from app.extensions import db
 from app.tenancy.models import Agency, Staff
@@ -34,23 +35,6 @@ OPERATION = "opinions.request_external"
 MAX_TITLE = 500
 MAX_REVIEWERS = 100
 FORM_MESSAGE = "Phiếu xin ý kiến chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu"
-
-
-def _as_date(value: Any, errors: dict[str, list[str]]) -> dt.date | None:
-    if value in (None, ""):
-        errors.setdefault("deadline", []).append("Không được để trống")
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(str(value).strip()[:10], fmt).date()
-        except ValueError:
-            continue
-    errors.setdefault("deadline", []).append("Ngày không hợp lệ (dd/mm/yyyy)")
-    return None
 
 
 def _staff(user_id: int) -> Staff | None:
@@ -79,12 +63,8 @@ def create_opinion_request(
     Starts the ``opinion_request`` workflow, completes its first step, and sends the copies to other agencies.
     """
     errors: dict[str, list[str]] = {}
-    title = nfc((title or "").strip())
-    if not title:
-        errors["title"] = ["Không được để trống"]
-    elif len(title) > MAX_TITLE:
-        errors["title"] = [f"Không quá {MAX_TITLE} ký tự"]
-    due = _as_date(deadline, errors)
+    title = text_field(title, "title", errors, max_length=MAX_TITLE, required=True)
+    due = date_field(deadline, "deadline", errors, required=True)
     if due is not None and due < clock.today():
         errors["deadline"] = ["Hạn trả lời không được trước ngày hôm nay"]
     internal: list[int] = []

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
 from app.admin.permissions import register_common_grants, register_grants
 from app.assignments import queries as q
 from app.assignments import services
-from app.assignments.files import read_blob
 from app.core.errors import ValidationError
 from app.core.text import fold
 from app.extensions import db
@@ -25,14 +25,14 @@ from app.workflow import services as wf
 from . import subjects
 from .auth import current_actor
 from .inbox import EVENT_LABELS
+from .listing import read_listing
 from .tasks import COMPLETERS
-from .uploads import posted_files
+from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.assignments")
 
 TABS = [("assigned_to_me", "Việc được giao"), ("assigned_by_me", "Việc tôi giao"), ("overdue", "Quá hạn"),
         ("all", "Tất cả")]
-PAGE_SIZE = 30
 STATUS_LABELS = {"open": "Đang thực hiện", "done": "Chờ đánh giá", "evaluated": "Đã đánh giá"}
 EXTENSION_LABELS = {"pending": "Chờ quyết định", "approved": "Đã đồng ý", "refused": "Không đồng ý"}
 STEP_ACTIONS = {"task_report": "Báo cáo tiến độ / hoàn thành", "task_extension_decision": "Xét đề nghị gia hạn",
@@ -93,15 +93,12 @@ class AssignmentsView(BaseView):
     @has_access
     def index(self) -> Any:
         actor = current_actor()
-        tab = request.args.get("list", "assigned_to_me")
-        if tab not in dict(TABS):
-            tab = "assigned_to_me"
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        items = q.list_work_items(actor, tab, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        counts = {key: q.count_work_items(actor, key) for key, _ in TABS}
+        listing = read_listing(TABS)
+        items = q.list_work_items(actor, listing.tab, limit=listing.size, offset=listing.offset)
+        counts = listing.counts(partial(q.count_work_items, actor))
         names = _names({i.lead_user_id for i in items} | {i.assigned_by_id for i in items}, actor.agency_id)
-        return self.render_template("assignments/index.html", tabs=TABS, tab=tab, items=items, counts=counts,
-                                    names=names, page=page, page_size=PAGE_SIZE, status_labels=STATUS_LABELS,
+        return self.render_template("assignments/index.html", listing=listing, items=items, counts=counts,
+                                    names=names, status_labels=STATUS_LABELS,
                                     may_assign=bool(services.ASSIGNING_ROLES & actor.roles),
                                     is_leader=R.LEADER in actor.roles)
 
@@ -175,14 +172,7 @@ class AssignmentsView(BaseView):
     @expose("/<int:item_id>/files/<int:file_id>")
     @has_access
     def file(self, item_id: int, file_id: int) -> Any:
-        actor = current_actor()
-        row = q.file_for(actor, item_id, file_id)
-        if row is None:
-            abort(404)
-        import io
-
-        return send_file(io.BytesIO(read_blob(row.storage_key)), mimetype=row.content_type, as_attachment=True,
-                         download_name=row.filename)
+        return send_stored(q.file_for(current_actor(), item_id, file_id))
 
 
 def describe_items(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

@@ -10,13 +10,14 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
 from app.calendar import feeds, printing, queries, rules, services
-from app.calendar.info import EventInput
+from app.calendar.info import EventInfo, EventInput, WeekViewResult
 from app.core import clock
 from app.core.errors import NotFoundError, ValidationError
 from app.deadlines.workdays import day_kind_label
 from app.extensions import db
 from app.tenancy.models import Agency
 from app.tenancy.queries import staff_of
+from app.workflow.info import ActorRef
 
 from .auth import current_actor, current_agency
 
@@ -71,6 +72,21 @@ def _event_input() -> EventInput:
     )
 
 
+def _week_view(actor: ActorRef) -> WeekViewResult:
+    """The week of the calendar the query string names (``week``, ``department``); 404 for another agency's."""
+    try:
+        return queries.week_view(actor, _department_arg(), _date_arg("week"))
+    except NotFoundError:
+        abort(404)
+
+
+def _event(actor: ActorRef, event_id: int) -> EventInfo:
+    try:
+        return queries.get_event(actor, event_id)
+    except NotFoundError:
+        abort(404)
+
+
 def _week_url(department_id: int | None, day: dt.date) -> str:
     return url_for("CalendarView.index", week=rules.week_start(day).isoformat(), department=department_id)
 
@@ -83,18 +99,15 @@ class CalendarView(BaseView):
     @has_access
     def index(self) -> Any:
         actor = current_actor()
-        department_id = _department_arg()
-        try:
-            view = queries.week_view(actor, department_id, _date_arg("week"))
-        except NotFoundError:
-            abort(404)
+        view = _week_view(actor)
         names = queries.people_names(actor.agency_id, [e for d in view.days for e in d.events])
         start = view.week.week_start
         return self.render_template(
             "calendar/week.html", view=view, names=names, calendars=queries.calendars_of(actor.agency_id),
             week_label=rules.week_label(start), state_labels=rules.STATE_LABELS, session_label=rules.session_label,
             prev_week=(start - dt.timedelta(days=7)).isoformat(), next_week=(start + dt.timedelta(days=7)).isoformat(),
-            this_week=rules.week_start(clock.today()).isoformat(), today=clock.today(), department_id=department_id)
+            this_week=rules.week_start(clock.today()).isoformat(), today=clock.today(),
+            department_id=view.calendar.department_id)
 
     def _form(self, department_id: int | None, event: Any, data: dict[str, Any], errors: dict[str, list[str]]) -> Any:
         actor = current_actor()
@@ -127,10 +140,7 @@ class CalendarView(BaseView):
     @has_access
     def edit(self, event_id: int) -> Any:
         actor = current_actor()
-        try:
-            event = queries.get_event(actor, event_id)
-        except NotFoundError:
-            abort(404)
+        event = _event(actor, event_id)
         if not rules.can_edit(actor, event.department_id):
             abort(403)
         if request.method == "POST":
@@ -155,10 +165,7 @@ class CalendarView(BaseView):
     @has_access
     def delete(self, event_id: int) -> Any:
         actor = current_actor()
-        try:
-            event = queries.get_event(actor, event_id)
-        except NotFoundError:
-            abort(404)
+        event = _event(actor, event_id)
         services.delete_event(actor, event_id)
         db.session.commit()
         flash("Đã xóa khỏi lịch công tác.", "success")
@@ -188,11 +195,7 @@ class CalendarView(BaseView):
     @has_access
     def pdf(self) -> Any:
         actor = current_actor()
-        department_id = _department_arg()
-        try:
-            view = queries.week_view(actor, department_id, _date_arg("week"))
-        except NotFoundError:
-            abort(404)
+        view = _week_view(actor)
         if not view.visible:
             abort(404)
         events = [e for d in view.days for e in d.events]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,12 @@ from app.workflow import services as wf
 from . import subjects
 from .auth import current_actor
 from .choices import AgencyChoices
+from .listing import read_listing
 from .tasks import complete, prefill
 
 log = logging.getLogger("qlvb.inbox")
 
 TABS = [("todo", "Cần xử lý"), ("in_progress", "Đang xử lý"), ("overdue", "Quá hạn"), ("done", "Đã xử lý")]
-PAGE_SIZE = 30
 EVENT_LABELS = {
     "started": "Khởi tạo quy trình",
     "opened": "Chuyển đến bước",
@@ -82,15 +83,12 @@ class InboxView(BaseView):
     @has_access
     def index(self) -> Any:
         actor = current_actor()
-        tab = request.args.get("tab", "todo")
-        if tab not in dict(TABS):
-            tab = "todo"
-        page = max(int(request.args.get("page", 1) or 1), 1)
-        counts = {key: wfq.count_inbox(actor, key) for key, _ in TABS}
-        tasks = wfq.inbox(actor, tab, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        listing = read_listing(TABS, arg="tab")
+        counts = listing.counts(partial(wfq.count_inbox, actor))
+        tasks = wfq.inbox(actor, listing.tab, limit=listing.size, offset=listing.offset)
         about = subjects.describe(actor.agency_id, [(t.subject_type, t.subject_id) for t in tasks])
-        return self.render_template("inbox/index.html", tabs=TABS, tab=tab, counts=counts, tasks=tasks, about=about,
-                                    page=page, page_size=PAGE_SIZE, labels=subjects.PROCESS_LABELS)
+        return self.render_template("inbox/index.html", listing=listing, counts=counts, tasks=tasks, about=about,
+                                    labels=subjects.PROCESS_LABELS)
 
 
 class TaskView(BaseView):

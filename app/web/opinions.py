@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import logging
+from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
@@ -14,7 +14,6 @@ from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.opinions import queries as q
 from app.opinions import services
-from app.opinions.files import read_blob
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.operations import register_operation
@@ -22,13 +21,13 @@ from app.workflow.operations import register_operation
 from . import subjects
 from .assignments import people_of, timeline
 from .auth import current_actor
+from .listing import read_listing
 from .tasks import COMPLETERS
-from .uploads import posted_files
+from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.opinions")
 
 TABS = [("to_answer", "Cần cho ý kiến"), ("mine", "Tôi xin ý kiến"), ("answered", "Đã cho ý kiến")]
-PAGE_SIZE = 30
 STATUS_LABELS = {"open": "Đang xin ý kiến", "consolidated": "Đã tổng hợp"}
 
 
@@ -54,14 +53,11 @@ class OpinionsView(BaseView):
     @has_access
     def index(self) -> Any:
         actor = current_actor()
-        tab = request.args.get("list", "to_answer")
-        if tab not in dict(TABS):
-            tab = "to_answer"
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        rows = q.list_requests(actor, tab, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        counts = {key: q.count_requests(actor, key) for key, _ in TABS}
-        return self.render_template("opinions/index.html", tabs=TABS, tab=tab, rows=rows, counts=counts, page=page,
-                                    page_size=PAGE_SIZE, status_labels=STATUS_LABELS)
+        listing = read_listing(TABS)
+        rows = q.list_requests(actor, listing.tab, limit=listing.size, offset=listing.offset)
+        counts = listing.counts(partial(q.count_requests, actor))
+        return self.render_template("opinions/index.html", listing=listing, rows=rows, counts=counts,
+                                    status_labels=STATUS_LABELS)
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -160,12 +156,7 @@ class OpinionsView(BaseView):
     @expose("/<int:request_id>/files/<int:file_id>")
     @has_access
     def file(self, request_id: int, file_id: int) -> Any:
-        actor = current_actor()
-        row = q.file_for(actor, request_id, file_id)
-        if row is None:
-            abort(404)
-        return send_file(io.BytesIO(read_blob(row.storage_key)), mimetype=row.content_type, as_attachment=True,
-                         download_name=row.filename)
+        return send_stored(q.file_for(current_actor(), request_id, file_id))
 
 
 def describe_requests(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

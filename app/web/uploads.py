@@ -1,11 +1,23 @@
-"""Files posted in a form's ``files`` field, as the documents domain's UploadInfo (checked there)."""
+"""Files in and out of pages: posted ones as the documents domain's UploadInfo (checked there), stored ones sent."""
 
 from __future__ import annotations
 
-from flask import request
+import io
+from typing import Any
 
+from flask import Response, abort, request, send_file
+
+from app.assignments.files import read_blob
 from app.documents.attachments import UploadInfo
 
 
 def posted_files(field: str = "files") -> list[UploadInfo]:
     return [UploadInfo(filename=f.filename, data=f.read()) for f in request.files.getlist(field) if f.filename]
+
+
+def send_stored(row: Any) -> Response:
+    """Send a file row (``storage_key``, ``content_type``, ``filename``) as a download; 404 when it is ``None``."""
+    if row is None:
+        abort(404)
+    return send_file(io.BytesIO(read_blob(row.storage_key)), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,11 @@ class TaskView(BaseView):
         actor, task = self._load(task_id)
         may_act = task.state == "open" and wf.can_act(task, actor)
         involved = may_act or task.completed_by_id == actor.user_id or task.claimed_by_id == actor.user_id
+        if not involved and task.state != "open" and wf.can_act(replace(task, state="open", claimed_by_id=None), actor):
+            # A stale page of a step someone else finished (or the route moved past): say so, lose nothing.
+            flash("Công việc này đã được xử lý bởi người khác hoặc không còn hiệu lực; vui lòng tải lại trang.",
+                  "warning")
+            return redirect(url_for("InboxView.index"))
         if not involved:
             abort(404)
         defn = effective_form(actor.agency_id, task.form_key, _forms_dir()) if task.form_key else None

@@ -125,6 +125,20 @@ def test_stale_completion_gets_a_clear_message(office, logged_in, make_account):
     assert len([t for t in wfq.open_tasks(office[5].id) if t.bpmn_id == "confirm"]) == 1
 
 
+def test_a_stale_form_posted_after_a_colleague_finished_gets_the_message(office, logged_in, make_account):
+    agency, nv, leader, *_ = office
+    second_leader = make_account(agency.code, ["leader"], name="Trần Văn Phó")
+    task = wfq.open_tasks(office[5].id)[0]
+    a, b = logged_in(leader), logged_in(second_leader)
+    stale_page = b.get(f"/tasks/{task.id}").get_data(as_text=True)
+    data = {"lead_department_id": str(nv.id), "deadline": "31/12/2026"}
+    assert a.form_post(f"/tasks/{task.id}", data).status_code == 302
+    resp = b.post(f"/tasks/{task.id}", data={**data, "csrf_token": csrf_token(stale_page)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/inbox/")
+    assert "đã được xử lý bởi người khác" in b.get("/inbox/").get_data(as_text=True)
+    assert len([t for t in wfq.open_tasks(office[5].id) if t.bpmn_id == "confirm"]) == 1
+
+
 def test_leader_sees_late_steps_on_the_progress_view_and_specialists_cannot(office, logged_in, make_account):
     import datetime as dt
 

@@ -340,10 +340,10 @@ def _bool(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1", "y", "yes", "on")
 
 
-def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
+def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: Sequence[UploadInfo],
                   comment: str | None) -> None:
     """Complete a task_assignment step submitted on the inbox's generic form (the COMPLETER)."""
-    uploads = [UploadInfo(filename=f.filename or "tep", data=f.read()) for f in files if getattr(f, "filename", None)]
+    uploads = list(files)
     if task.form_key == "task_report":
         try:
             percent = int(data.get("percent") or 0)

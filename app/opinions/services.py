@@ -275,10 +275,10 @@ def consolidate(task_id: int, actor: ActorRef, *, summary: str) -> OpinionReques
     return request_info(request)
 
 
-def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
+def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: Sequence[UploadInfo],
                   comment: str | None) -> None:
     """Complete an opinion step submitted on the inbox's generic form (the COMPLETER)."""
-    uploads = [UploadInfo(filename=f.filename or "tep", data=f.read()) for f in files if getattr(f, "filename", None)]
+    uploads = list(files)
     if task.form_key == "opinion_answer":
         answer_opinion(task.id, actor, answer=str(data.get("answer") or ""), comment=str(data.get("comment") or ""),
                        files=uploads)

@@ -38,6 +38,7 @@ from . import subjects, tasks
 from .auth import current_actor, current_agency
 from .choices import EXTRA_SOURCES, AgencyChoices
 from .inbox import timeline_context
+from .uploads import as_uploads
 
 log = logging.getLogger("qlvb.documents")
 
@@ -58,12 +59,7 @@ def _forms_dir() -> Path:
 
 
 def _uploads(files: Mapping[str, list[Any]]) -> list[UploadInfo]:
-    out = []
-    for storages in files.values():
-        for fs in storages:
-            if fs and fs.filename:
-                out.append(UploadInfo(filename=fs.filename, data=fs.read()))
-    return out
+    return [upload for storages in files.values() for upload in as_uploads(storages)]
 
 
 def _document_types(_agency_id: int) -> list[tuple[str, str]]:

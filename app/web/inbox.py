@@ -27,6 +27,7 @@ from .auth import current_actor
 from .choices import AgencyChoices
 from .listing import read_listing
 from .tasks import complete, prefill
+from .uploads import as_uploads
 
 log = logging.getLogger("qlvb.inbox")
 
@@ -131,7 +132,7 @@ class TaskView(BaseView):
             if request.method == "POST":
                 try:
                     data = validate_submission(defn, form)
-                    complete(task, actor, data, uploaded_files(defn, form).get("files", []),
+                    complete(task, actor, data, as_uploads(uploaded_files(defn, form).get("files", [])),
                              request.form.get("comment") or data.get("comment"))
                     db.session.commit()
                 except ConflictError as exc:

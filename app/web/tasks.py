@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.documents.attachments import UploadInfo
 from app.workflow import services as wf
 from app.workflow.info import ActorRef, HumanTaskInfo
 
-Completer = Callable[[HumanTaskInfo, ActorRef, Mapping[str, Any], list[Any], str | None], None]
+# files: what the step's form posted, as the documents domain's UploadInfo (read and checked by the services).
+Completer = Callable[[HumanTaskInfo, ActorRef, Mapping[str, Any], list[UploadInfo], str | None], None]
 
 COMPLETERS: dict[str, Completer] = {}
 # subject_type -> fn(task) -> initial form values (e.g. the draft being revised after a return).
@@ -24,7 +26,7 @@ def prefill(task: HumanTaskInfo) -> dict[str, Any] | None:
     return fn(task) if fn is not None else None
 
 
-def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
+def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[UploadInfo],
              comment: str | None) -> None:
     completer = COMPLETERS.get(task.subject_type)
     if completer is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, abort, request, send_file
@@ -11,8 +12,13 @@ from app.assignments.files import read_blob
 from app.documents.attachments import UploadInfo
 
 
+def as_uploads(storages: Iterable[Any]) -> list[UploadInfo]:
+    """Posted files (werkzeug FileStorage) as the plain values domain services take; empty inputs dropped."""
+    return [UploadInfo(filename=f.filename, data=f.read()) for f in storages if f and f.filename]
+
+
 def posted_files(field: str = "files") -> list[UploadInfo]:
-    return [UploadInfo(filename=f.filename, data=f.read()) for f in request.files.getlist(field) if f.filename]
+    return as_uploads(request.files.getlist(field))
 
 
 def send_stored(row: Any) -> Response:

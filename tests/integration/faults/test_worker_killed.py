@@ -30,8 +30,9 @@ CHILD = textwrap.dedent("""
     app = create_app(cfg["config"])
 
     def hang_once_the_task_row_is_written(conn, cursor, statement, params, context, executemany):
-        # The completed task row has been written to the database inside the still-open transaction.
-        if statement.lstrip().upper().startswith("UPDATE HUMAN_TASK"):
+        # The completed task row has been written to the database inside the still-open transaction
+        # (PostgreSQL: the step's single statement, whose first CTE marks the task done).
+        if "UPDATE HUMAN_TASK SET STATE" in " ".join(statement.upper().split()):
             print("IN-TRANSACTION", flush=True)
             time.sleep(120)  # the parent kills us here
 

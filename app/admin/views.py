@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import g
 from flask_appbuilder import ModelView
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.accounts import services as accounts
@@ -21,6 +23,19 @@ from app.tenancy.models import Agency, Department, Position, Staff
 
 from .scoping import AgencyScopedMixin, current_agency_id
 from .security import password_policy
+
+
+class _WordedBlankChoice:
+    """FAB's relation selects show their empty choice as "__None"; give it words."""
+
+    blank_choice_text = "— Không chọn —"
+
+    def _init_forms(self) -> None:
+        super()._init_forms()  # type: ignore[misc]
+        for form in (self.add_form, self.edit_form):  # type: ignore[attr-defined]
+            for field in vars(form).values():
+                if isinstance(field, UnboundField) and issubclass(field.field_class, QuerySelectField):
+                    field.kwargs.setdefault("blank_text", self.blank_choice_text)
 
 
 def _active_field(description: str) -> BooleanField:
@@ -50,7 +65,7 @@ def _org_guard(item: Any, action: str) -> None:
         raise
 
 
-class DepartmentAdminView(AgencyScopedMixin, ModelView):
+class DepartmentAdminView(_WordedBlankChoice, AgencyScopedMixin, ModelView):
     datamodel = SQLAInterface(Department)
     route_base = "/departmentadminview"
     list_title = "Phòng ban, đơn vị"
@@ -122,7 +137,7 @@ class PositionAdminView(AgencyScopedMixin, ModelView):
         _org_guard(item, "delete")
 
 
-class _StaffAccountBase(ModelView):
+class _StaffAccountBase(_WordedBlankChoice, ModelView):
     """Staff plus their login account (ab_user: username = official e-mail)."""
 
     datamodel = SQLAInterface(Staff)

@@ -1,9 +1,10 @@
 """Functions that change workflow state. They write but never commit: the request or job commits.
 
-A step locks the instance row, takes the workflow from this process's cache when the cached revision
-equals the row's (else rebuilds it from the task rows), runs the engine, and writes with one Core
-statement per table: the instance row (whose ``revision`` is the optimistic lock), the task rows whose
-JSON changed, the inbox projection and the timeline. Cost per step does not grow with the instance.
+A step locks the instance row and reads its open tasks (one statement), takes the workflow from this
+process's cache when the cached revision equals the row's (else rebuilds it from the task rows), runs the
+engine, and writes what changed through ``step_writes``: the instance row (whose ``revision`` is the
+optimistic lock), the task rows whose JSON changed, the inbox projection and the timeline, in one
+statement on PostgreSQL. Writing does not grow with the instance.
 """
 
 from __future__ import annotations

@@ -7,12 +7,13 @@ summaries are drawn from word lists (with diacritics), folded into ``search_text
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,28 @@ def make_app(url: str) -> Any:
     return create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
                        "SECRET_KEY": "bench-" + "x" * 40, "QLVB_INSTANCE_DIR": str(tmp),
                        "QLVB_UPLOAD_DIR": str(tmp / "files"), "TESTING": True})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every corpus benchmark takes: its size and reusing a generated corpus."""
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--keep-db", help="reuse this scratch database (made with --no-drop)")
+    parser.add_argument("--no-drop", action="store_true", help="keep the scratch database and print its name")
+
+
+def run_on_corpus(args: argparse.Namespace, run: Callable[[argparse.Namespace], None]) -> None:
+    """Generate the corpus in a scratch database on DATABASE_URL's server (unless reused), then ``run(args)``."""
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    with scratch_database(url, reuse=args.keep_db, drop=not args.no_drop) as db_url:
+        app = make_app(db_url)
+        if not args.keep_db:
+            started = time.perf_counter()
+            with app.app_context():
+                migrate()
+            generate(db_url, args.documents)
+            print(f"corpus ready in {time.perf_counter() - started:.0f} s ({db_url.rsplit('/', 1)[1]})")
+        with app.app_context():
+            run(args)
 
 
 def migrate() -> None:

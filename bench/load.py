@@ -147,13 +147,21 @@ def prepare(instance: Path, database_url: str, users: int, tasks_per_user: int) 
     return {"people": people, "editors": editors, "clerks": registrars}
 
 
-def completer(port: int, stats: Stats, email: str, password: str, instances: list[int], deadline: float,
-              done: list[int]) -> None:
+def _signed_in(port: int, stats: Stats, email: str, password: str) -> Browser | None:
+    """A browser logged in on the agency's host, or None after recording why it could not log in."""
     b = Browser(port, f"{AGENCY}.localhost:{port}", stats)
     try:
         b.login(email, password)
     except Exception as exc:
         stats.error(str(exc))
+        return None
+    return b
+
+
+def completer(port: int, stats: Stats, email: str, password: str, instances: list[int], deadline: float,
+              done: list[int]) -> None:
+    b = _signed_in(port, stats, email, password)
+    if b is None:
         return
     queue = list(instances)
     while queue and time.monotonic() < deadline:
@@ -190,11 +198,8 @@ def next_task(instance_id: int) -> int:
 
 def editor(port: int, stats: Stats, email: str, password: str, dep_id: int, deadline: float,
            edits: dict[int, int]) -> None:
-    b = Browser(port, f"{AGENCY}.localhost:{port}", stats)
-    try:
-        b.login(email, password)
-    except Exception as exc:
-        stats.error(str(exc))
+    b = _signed_in(port, stats, email, password)
+    if b is None:
         return
     n = 0
     while time.monotonic() < deadline:
@@ -216,11 +221,8 @@ def editor(port: int, stats: Stats, email: str, password: str, dep_id: int, dead
 
 def registrar(port: int, stats: Stats, email: str, password: str, deadline: float, registered: list[str]) -> None:
     """A clerk registering incoming documents (vào sổ) as fast as the server lets her."""
-    b = Browser(port, f"{AGENCY}.localhost:{port}", stats)
-    try:
-        b.login(email, password)
-    except Exception as exc:
-        stats.error(str(exc))
+    b = _signed_in(port, stats, email, password)
+    if b is None:
         return
     n = 0
     while time.monotonic() < deadline:

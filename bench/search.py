@@ -14,7 +14,6 @@ search p95 <= 100 ms and >= 20x faster), and EXPLAIN summaries. --trigram also m
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -109,25 +108,11 @@ def explain(sql: Any, label: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1_000_000)
+    corpus.add_arguments(parser)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline", type=int, default=40, help="how many of the queries also run as ILIKE")
     parser.add_argument("--trigram", action="store_true", help="also measure a pg_trgm GIN index on search_text")
-    parser.add_argument("--keep-db", help="reuse this scratch database (made with --no-drop)")
-    parser.add_argument("--no-drop", action="store_true", help="keep the scratch database and print its name")
-    args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", corpus.DEFAULT_URL)
-
-    with corpus.scratch_database(url, reuse=args.keep_db, drop=not args.no_drop) as db_url:
-        app = corpus.make_app(db_url)
-        if not args.keep_db:
-            started = time.perf_counter()
-            with app.app_context():
-                corpus.migrate()
-            corpus.generate(db_url, args.documents)
-            print(f"corpus ready in {time.perf_counter() - started:.0f} s ({db_url.rsplit('/', 1)[1]})")
-        with app.app_context():
-            run(args)
+    corpus.run_on_corpus(parser.parse_args(), run)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -12,7 +12,6 @@ over every signed attachment it replaced; the two must agree), and EXPLAIN summa
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -94,22 +93,9 @@ def signed_by_column(period: Period) -> dict[Any, tuple[int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1_000_000)
+    corpus.add_arguments(parser)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep-db", help="reuse this scratch database (made with --no-drop)")
-    parser.add_argument("--no-drop", action="store_true", help="keep the scratch database and print its name")
-    args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", corpus.DEFAULT_URL)
-    with corpus.scratch_database(url, reuse=args.keep_db, drop=not args.no_drop) as db_url:
-        app = corpus.make_app(db_url)
-        if not args.keep_db:
-            started = time.perf_counter()
-            with app.app_context():
-                corpus.migrate()
-            corpus.generate(db_url, args.documents)
-            print(f"corpus ready in {time.perf_counter() - started:.0f} s")
-        with app.app_context():
-            run(args)
+    corpus.run_on_corpus(parser.parse_args(), run)
 
 
 def run(args: argparse.Namespace) -> None:

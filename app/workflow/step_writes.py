@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Text, bindparam, delete, insert, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
@@ -167,14 +166,15 @@ _UPDATE_TASK_ROW = (
 )
 
 
-def _upsert_statement(dialect: str) -> Any:
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_ts)
+def _sqlite_upsert() -> Any:
+    stmt = sqlite_insert(_ts)
     return stmt.on_conflict_do_update(
         index_elements=[_ts.c.instance_id, _ts.c.task_uuid], set_={"state_json": stmt.excluded.state_json}
     )
 
 
-_UPSERT_TASK_ROWS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+# PostgreSQL never comes here (its step is one statement above).
+_UPSERT_TASK_ROWS = {"sqlite": _sqlite_upsert()}
 
 
 def _write_statements(conn: Connection, step: StepWrite) -> StepOutcome:

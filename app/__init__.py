@@ -51,9 +51,9 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
 
         init_admin(appbuilder)
         init_web(app, appbuilder)
-        from app.documents.workflow_ops import register_operations
+        from app.bootstrap import register_domain_steps
 
-        register_operations()  # BPMN service tasks documents.issue/deliver/start_reply
+        register_domain_steps()  # process kinds, step kinds and their handlers, service operations
 
     from app.cli import register_cli
 

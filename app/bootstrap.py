@@ -1,15 +1,25 @@
-"""Start-up hooks that domain packages contribute to `flask qlvb init` (kept in one place)."""
+"""Start-up hooks that domain packages contribute to the app and to `flask qlvb init` (kept in one place)."""
 
 from __future__ import annotations
+
+
+def register_domain_steps() -> None:
+    """Each domain declares its processes, step kinds, their handlers and its service operations."""
+    from app.assignments.steps import register_step_kinds as assignments
+    from app.documents.steps import register_step_kinds as documents
+    from app.opinions.steps import register_step_kinds as opinions
+
+    documents()
+    assignments()
+    opinions()
 
 
 def after_init() -> None:
     """Run each domain's idempotent seeding after agencies are loaded."""
     from app.documents.doctypes import seed_document_types
-    from app.documents.workflow_ops import register_operations
 
     seed_document_types()
-    register_operations()
+    register_domain_steps()
 
     from flask import current_app
 

@@ -70,13 +70,13 @@ def _locked_item(work_item_id: int) -> WorkItem:
     return item
 
 
-def _task_for(task_id: int, actor: ActorRef, form_key: str | None = None) -> HumanTaskInfo:
+def _task_for(task_id: int, actor: ActorRef, kind: str | None = None) -> HumanTaskInfo:
     task = wfq.get_task(task_id)
     if task.subject_type != SUBJECT_TYPE or task.agency_id != actor.agency_id:
         raise NotFoundError("Không tìm thấy bước xử lý của công việc này")
     if task.state != "open":
         raise ConflictError("Bước này đã được xử lý; vui lòng tải lại trang")
-    if form_key is not None and task.form_key != form_key:
+    if kind is not None and task.step_kind != kind:
         raise ConflictError(f"Công việc đang ở bước «{task.name}», không thực hiện được thao tác này")
     if not wf.can_act(task, actor):
         raise PermissionDeniedError(f"Bạn không có quyền xử lý bước «{task.name}» của công việc này")
@@ -186,7 +186,7 @@ def create_work_item(
     instance = wf.start_instance(actor.agency_id, PROCESS_KEY, subject_type=SUBJECT_TYPE, subject_id=item.id,
                                  data={}, actor=actor)
     item.instance_id = instance.id
-    first = next((t for t in wfq.open_tasks(instance.id) if t.form_key == "task_assign"), None)
+    first = next((t for t in wfq.open_tasks(instance.id) if t.step_kind == "assign_task"), None)
     if first is None:
         raise ConflictError("Quy trình giao việc của cơ quan không bắt đầu bằng bước giao nhiệm vụ; "
                             "hãy báo quản trị kiểm tra sơ đồ «task_assignment»")
@@ -239,7 +239,7 @@ def report_progress(task_id: int, actor: ActorRef, *, percent: int, note: str = 
     """Report progress below 100%; the work stays with the lead person (a new report step opens)."""
     if percent >= 100:
         return finish(task_id, actor, note=note, files=files, comment=comment)
-    task = _task_for(task_id, actor, "task_report")
+    task = _task_for(task_id, actor, "report")
     item = _locked_item(task.subject_id)
     report = _report(item, actor, percent, note)
     _add_files(item, files, actor.user_id, report)
@@ -251,7 +251,7 @@ def request_extension(task_id: int, actor: ActorRef, *, new_deadline: dt.date | 
                       percent: int | None = None, files: Sequence[UploadInfo] = (),
                       comment: str | None = None) -> WorkItemInfo:
     """Report progress and ask the assigner for a later deadline; the assigner decides next."""
-    task = _task_for(task_id, actor, "task_report")
+    task = _task_for(task_id, actor, "report")
     item = _locked_item(task.subject_id)
     errors: dict[str, list[str]] = {}
     wanted = date_field(new_deadline, "new_deadline", errors)
@@ -281,7 +281,7 @@ def request_extension(task_id: int, actor: ActorRef, *, new_deadline: dt.date | 
 def finish(task_id: int, actor: ActorRef, *, note: str = "", files: Sequence[UploadInfo] = (),
            comment: str | None = None) -> WorkItemInfo:
     """Report the work done (100%); the assigner evaluates it next."""
-    task = _task_for(task_id, actor, "task_report")
+    task = _task_for(task_id, actor, "report")
     item = _locked_item(task.subject_id)
     report = _report(item, actor, 100, note)
     _add_files(item, files, actor.user_id, report)
@@ -294,7 +294,7 @@ def finish(task_id: int, actor: ActorRef, *, note: str = "", files: Sequence[Upl
 # -- the assigner's steps ------------------------------------------------------------------
 def decide_extension(task_id: int, actor: ActorRef, *, approve: bool, comment: str = "") -> WorkItemInfo:
     """Approve (the deadline moves) or refuse the pending extension request."""
-    task = _task_for(task_id, actor, "task_extension_decision")
+    task = _task_for(task_id, actor, "extension_decision")
     item = _locked_item(task.subject_id)
     pending = next((e for e in item.extensions if e.status == "pending"), None)
     if pending is None:
@@ -315,7 +315,7 @@ def decide_extension(task_id: int, actor: ActorRef, *, approve: bool, comment: s
 
 def evaluate(task_id: int, actor: ActorRef, *, rating: str, comment: str = "") -> WorkItemInfo:
     """Rate finished work; "not completed" sends it back to the lead person (rework)."""
-    task = _task_for(task_id, actor, "task_evaluate")
+    task = _task_for(task_id, actor, "evaluate")
     if rating not in RATINGS:
         raise ValidationError("Hãy chọn mức độ hoàn thành", field_errors={"rating": ["Giá trị không hợp lệ"]})
     item = _locked_item(task.subject_id)
@@ -344,7 +344,7 @@ def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any],
                   comment: str | None) -> None:
     """Complete a task_assignment step submitted on the inbox's generic form (the COMPLETER)."""
     uploads = list(files)
-    if task.form_key == "task_report":
+    if task.step_kind == "report":
         try:
             percent = int(data.get("percent") or 0)
         except (TypeError, ValueError):
@@ -357,10 +357,10 @@ def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any],
             finish(task.id, actor, note=note, files=uploads, comment=comment)
         else:
             report_progress(task.id, actor, percent=percent, note=note, files=uploads, comment=comment)
-    elif task.form_key == "task_extension_decision":
+    elif task.step_kind == "extension_decision":
         decide_extension(task.id, actor, approve=data.get("decision") == "approve",
                          comment=str(data.get("comment") or ""))
-    elif task.form_key == "task_evaluate":
+    elif task.step_kind == "evaluate":
         evaluate(task.id, actor, rating=str(data.get("rating") or ""), comment=str(data.get("comment") or ""))
     else:
         wf.complete_task(task.id, actor, data, comment=comment)

@@ -36,9 +36,12 @@ DIRECTIONS = ("incoming", "outgoing")
 URGENCIES = ("thuong", "khan", "thuong_khan", "hoa_toc")
 CHANNELS = ("paper", "electronic", "email", "other")
 INCOMING_STATUSES = ("awaiting_registration", "registered", "in_progress", "done")
-OUTGOING_STATUSES = ("draft", "in_review", "approved", "issued", "delivered")
+INCOMING_STATUSES = (*INCOMING_STATUSES, "returned", "withdrawn")
+OUTGOING_STATUSES = ("draft", "in_review", "returned", "approved", "signed", "issued", "delivered", "recalled")
 REGISTER_KINDS = ("incoming", "outgoing", "copy")
-ATTACHMENT_KINDS = ("original", "scan", "rendered", "signed")
+# documents/chain.py says what each kind is in the outgoing chain; "rendered" is the kind before it.
+ATTACHMENT_KINDS = ("original", "appendix", "scan", "preview", "final", "signed", "sealed", "appendix_signed",
+                    "rendered")
 # The register key when an agency numbers all types in one series (numbering_policy "single").
 ALL_TYPES = "*"
 
@@ -155,6 +158,17 @@ class Document(Model):
     # so statistics count signed documents from this row (and its index) without reading the attachments.
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # The chain (documents/chain.py): who approved, and why a clerk registered a copy whose signature
+    # did not verify; a recall freezes the issuer's document and withdraws every copy.
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    signature_override_reason: Mapped[str | None] = mapped_column(Text)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    recalled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    recalled_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    recall_reason: Mapped[str | None] = mapped_column(Text)
+
     # fold() of every field and of the text extracted from the PDFs: diacritic-free search.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
@@ -197,6 +211,64 @@ class Attachment(Model):
     signature_box: Mapped[list[float] | None] = mapped_column(JsonType)
 
     document: Mapped[Document] = relationship(back_populates="attachments")
+
+
+class DocumentRevision(Model):
+    """The draft as submitted, each time (Phụ lục VI III.5.a): text fields and the files it had."""
+
+    __tablename__ = "document_revision"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_document_revision_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # submitted | resubmitted
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    doc_type_code: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    body: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str | None] = mapped_column(Text)
+    recipient_agency_codes: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    signer_position: Mapped[str | None] = mapped_column(String(120))
+    urgency: Mapped[str | None] = mapped_column(String(16))
+    attachment_ids: Mapped[list[int]] = mapped_column(JsonType, nullable=False, default=list)
+    new_attachment_ids: Mapped[list[int]] = mapped_column(JsonType, nullable=False, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Model):
+    """One recipient of an issued document and its latest status as the sender sees it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_document", "document_id"),
+        Index("ix_delivery_incoming", "incoming_document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False)
+    recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    recipient_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    recipient_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    incoming_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+
+
+class DeliveryEvent(Model):
+    __tablename__ = "delivery_event"
+    __table_args__ = (Index("ix_delivery_event_delivery", "delivery_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 @event.listens_for(Document.attachments, "append")

@@ -22,8 +22,9 @@ from app.tenancy.models import Agency, Department, Staff
 from app.workflow import queries as wf_queries
 from app.workflow import services as wf
 from app.workflow.info import ActorRef
+from app.workflow.steps import kind_label
 
-from . import numbering
+from . import deliveries, numbering
 from .attachments import CheckedFile, UploadInfo, check_files, new_attachment
 from .errors import DocumentStateError, DuplicateDocumentError
 from .info import DocumentInfo, document_info
@@ -35,8 +36,6 @@ from .storage import Storage, default_storage
 
 INCOMING_PROCESS = "incoming"
 OUTGOING_PROCESS = "outgoing"
-REGISTER_TASK = "register"
-DRAFT_TASK = "draft"
 MAX_SUMMARY = 2000
 REGISTERING_ROLES = frozenset({"clerk"})
 
@@ -334,11 +333,13 @@ def _number_incoming(doc: Document, received_at: dt.datetime) -> None:
     doc.register_id, doc.year, doc.number = register_id, year, number
 
 
-def _open_task(instance_id: int, bpmn_id: str) -> Any:
+def _open_task(instance_id: int, process_key: str, kind: str) -> Any:
+    """The instance's open step of ``kind`` (step kinds, workflow/steps.py; never an element id)."""
     for task in wf_queries.open_tasks(instance_id):
-        if task.bpmn_id == bpmn_id:
+        if task.step_kind == kind:
             return task
-    raise DocumentStateError(f"Văn bản không ở bước «{bpmn_id}» của quy trình")
+    label = kind_label(process_key, kind) or kind
+    raise DocumentStateError(f"Văn bản không ở bước «{label}» của quy trình")
 
 
 def _task_form_data(fields: Mapping[str, Any], doc: Document) -> dict[str, Any]:
@@ -405,7 +406,7 @@ def register_incoming(
     db.session.flush()
     instance = wf.start_instance(agency_id, INCOMING_PROCESS, subject_type="incoming", subject_id=doc.id,
                                  data=_workflow_data(doc), actor=actor)
-    task = _open_task(instance.id, REGISTER_TASK)
+    task = _open_task(instance.id, INCOMING_PROCESS, "register")
     wf.complete_task(task.id, actor, _task_form_data(fields, doc))
     signals.document_registered.send(None, document_id=doc.id, agency_id=agency_id)
     return document_info(doc, instance_id=instance.id)
@@ -452,14 +453,36 @@ def _locked_document(document_id: int) -> Document:
 
 
 def register_received(
-    document_id: int, *, actor: ActorRef, data: Mapping[str, Any] | None = None, confirm_duplicate: bool = False
+    document_id: int, *, actor: ActorRef, data: Mapping[str, Any] | None = None, confirm_duplicate: bool = False,
+    signature_reason: str | None = None,
 ) -> DocumentInfo:
-    """Register an electronically delivered document waiting at the ``register`` step: number it,
-    let the clerk correct the fields, and complete that step."""
-    doc = _locked_document(document_id)
+    """Register an electronically delivered document waiting at its ``register`` step: complete that step
+    (its handler numbers the document, see ``complete_registration``)."""
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        raise NotFoundError("Không tìm thấy văn bản")
     _require(actor, doc.agency_id, REGISTERING_ROLES, "vào sổ văn bản đến")
     if doc.status != "awaiting_registration":
         raise DocumentStateError("Văn bản này đã được vào sổ")
+    instance = _instance_for(doc)
+    task = _open_task(instance, INCOMING_PROCESS, "register")
+    wf.complete_task(task.id, actor, dict(data or {}),
+                     inputs={"confirm_duplicate": confirm_duplicate, "signature_reason": signature_reason})
+    return document_info(doc, instance_id=instance)
+
+
+def complete_registration(
+    document_id: int, *, actor: ActorRef, data: Mapping[str, Any], confirm_duplicate: bool = False,
+    signature_reason: str | None = None,
+) -> dict[str, Any]:
+    """The effect of a ``register`` step. A document typed in by the clerk (``register_incoming``) is
+    registered already; one delivered electronically is numbered now, in the order the clerk registers it
+    (Điều 22.2), from what it already says corrected by the clerk's form. A delivered file whose signature
+    is not valid is registered only with the clerk's stated reason. Returns the data the step keeps."""
+    doc = _locked_document(document_id)
+    _require(actor, doc.agency_id, REGISTERING_ROLES, "vào sổ văn bản đến")
+    if doc.status != "awaiting_registration":
+        return _task_form_data({}, doc)
     current = {
         "doc_type": doc.doc_type.code if doc.doc_type else None, "number_notation": doc.number_notation,
         "issuer_name": doc.issuer_name, "issuer_org_id": doc.issuer_org_id, "issue_date": doc.issue_date,
@@ -471,6 +494,10 @@ def register_received(
     inp = _Input(merged)
     check_admissible({**inp.data, "type_name": _type_name(inp.data)})
     fields = _incoming_fields(doc.agency_id, inp)
+    reason = nfc((signature_reason or "").strip())
+    if doc.signature_status not in (None, "valid", "unsigned") and not reason:
+        inp.error("signature_reason", "Chữ ký số của văn bản không hợp lệ hoặc không được tin cậy: nhập lý do "
+                                      "vẫn vào sổ, hoặc trả lại văn bản cho nơi gửi")
     inp.raise_if_any("Thông tin văn bản đến chưa hợp lệ")
     if not confirm_duplicate:
         earlier = _find_duplicate(doc.agency_id, fields["number_notation"], fields["issuer_name"],
@@ -482,15 +509,15 @@ def register_received(
     _number_incoming(doc, clock.now())  # numbered in the order the clerk registers it (Điều 22.2)
     doc.received_at = received_at
     doc.registered_at = clock.now()
+    if reason:
+        doc.signature_override_reason = reason[:1000]
     doc.status = "registered"
     doc.updated_at = clock.now()
     refresh_search_text(doc)
     db.session.flush()
-    instance = _instance_for(doc)
-    task = _open_task(instance, REGISTER_TASK)
-    wf.complete_task(task.id, actor, _task_form_data(fields, doc))
+    deliveries.advance(doc, "registered")
     signals.document_registered.send(None, document_id=doc.id, agency_id=doc.agency_id)
-    return document_info(doc, instance_id=instance)
+    return _task_form_data(fields, doc)
 
 
 def _instance_for(doc: Document) -> int:
@@ -511,44 +538,23 @@ def create_outgoing_draft(
     storage: Storage | None = None,
     complete_draft: bool = True,
 ) -> DocumentInfo:
-    """Create an outgoing draft, start the agency's ``outgoing`` process and (by default) submit the
-    ``draft`` step, so it goes to the head of department for review.
+    """Create an outgoing draft, start the agency's ``outgoing`` process and (by default) submit its
+    ``draft`` step, so it goes on to review; that submission is the draft's first revision.
 
     ``data`` keys: doc_type (code), summary, body, recipients, recipient_agency_codes, urgency,
     signer_id (the leader who will sign), signer_position, due_date, pages.
     """
     if actor.agency_id != agency_id:
         raise PermissionDeniedError("Không thể soạn văn bản cho cơ quan khác")
-    inp = _Input(data)
-    check_admissible({**inp.data, "type_name": _type_name(inp.data)})
-    doc_type = _doc_type(inp, required=True)
-    summary = inp.text("summary", required=True, max_length=MAX_SUMMARY)
-    body = inp.text("body", max_length=200_000)
-    recipients = inp.text("recipients", max_length=4000)
-    codes = inp.codes("recipient_agency_codes")
-    urgency = inp.choice("urgency", URGENCIES, "thuong")
-    due_date = inp.date("due_date")
-    pages = inp.integer("pages", minimum=0, maximum=10000)
-    signer_id = inp.integer("signer_id", minimum=1, maximum=2**31 - 1)
-    signer = _signer(agency_id, signer_id, inp) if signer_id else None
-    if codes:
-        known = set(db.session.scalars(select(Agency.code).where(Agency.code.in_(codes), Agency.active.is_(True))))
-        unknown = [c for c in codes if c not in known]
-        if unknown:
-            inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown))
-    inp.raise_if_any("Thông tin dự thảo chưa hợp lệ")
-    checked = _check(files)
     now = clock.now()
     doc = Document(
-        agency_id=agency_id, direction="outgoing", status="draft", confidentiality="thuong", doc_type=doc_type,
-        summary=summary or "", body=body, recipients=recipients, recipient_agency_codes=list(dict.fromkeys(codes)),
-        urgency=urgency, due_date=due_date, pages=pages, signer_user_id=signer.user_id if signer else None,
-        signer_name=signer.full_name if signer else None,
-        signer_position=inp.text("signer_position", max_length=120) or (
-            signer.position.name if signer and signer.position else None),
-        drafting_department_id=actor.department_id, source_document_id=source_document_id,
-        created_by_id=actor.user_id, created_at=now, updated_at=now, back_entered=False,
+        agency_id=agency_id, direction="outgoing", status="draft", confidentiality="thuong", summary="",
+        recipient_agency_codes=[], urgency="thuong", drafting_department_id=actor.department_id,
+        source_document_id=source_document_id, created_by_id=actor.user_id, created_at=now, updated_at=now,
+        back_entered=False,
     )
+    apply_draft_fields(doc, data, creating=True)
+    checked = _check(files)
     db.session.add(doc)
     db.session.flush()
     _attach(doc, files, checked, storage=storage or default_storage(), by_user_id=actor.user_id, verify=False)
@@ -558,13 +564,75 @@ def create_outgoing_draft(
     instance = wf.start_instance(agency_id, OUTGOING_PROCESS, subject_type="outgoing", subject_id=doc.id,
                                  data=_workflow_data(doc, extra), actor=actor)
     if complete_draft:
-        task = _open_task(instance.id, DRAFT_TASK)
-        form = {"doc_type": doc_type.code if doc_type else None, "summary": doc.summary[:500],
-                "urgency": urgency, "signer_id": doc.signer_user_id,
-                "recipient_agency_codes": list(doc.recipient_agency_codes)}
-        wf.complete_task(task.id, actor, form)
-        doc.status = "in_review"
+        task = _open_task(instance.id, OUTGOING_PROCESS, "draft")
+        wf.complete_task(task.id, actor, {})  # the fields are in the document already: the handler keeps them
     return document_info(doc, instance_id=instance.id)
+
+
+def apply_draft_fields(doc: Document, data: Mapping[str, Any], *, creating: bool = False) -> None:
+    """Validate and write the draft's fields; only the keys present change (all of them when creating).
+
+    Every problem is reported at once, next to its field."""
+    present = set(data) | ({"doc_type", "summary"} if creating else set())
+    inp = _Input(data)
+    check_admissible({**inp.data, "type_name": _type_name(inp.data)})
+    values: dict[str, Any] = {}
+    if "doc_type" in present or "doc_type_code" in present:
+        values["doc_type"] = _doc_type(inp, required=True)
+    if "summary" in present:
+        values["summary"] = _strip_vv(inp.text("summary", required=True, max_length=MAX_SUMMARY))
+    if "body" in present:
+        values["body"] = inp.text("body", max_length=200_000)
+    if "recipients" in present:
+        values["recipients"] = inp.text("recipients", max_length=4000)
+    if "recipient_agency_codes" in present:
+        codes = inp.codes("recipient_agency_codes")
+        if codes:
+            known = set(db.session.scalars(select(Agency.code).where(Agency.code.in_(codes),
+                                                                      Agency.active.is_(True))))
+            unknown = [c for c in codes if c not in known]
+            if unknown:
+                inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown))
+        values["recipient_agency_codes"] = list(dict.fromkeys(codes))
+    if "urgency" in present:
+        values["urgency"] = inp.choice("urgency", URGENCIES, doc.urgency or "thuong")
+    if "due_date" in present:
+        values["due_date"] = inp.date("due_date")
+    if "pages" in present:
+        values["pages"] = inp.integer("pages", minimum=0, maximum=10000)
+    signer = None
+    if "signer_id" in present:
+        signer_id = inp.integer("signer_id", minimum=1, maximum=2**31 - 1)
+        signer = _signer(doc.agency_id, signer_id, inp) if signer_id else None
+    position = inp.text("signer_position", max_length=120) if "signer_position" in present else None
+    inp.raise_if_any("Thông tin dự thảo chưa hợp lệ")
+    for name, value in values.items():
+        setattr(doc, name, value)
+    if signer is not None:
+        doc.signer_user_id, doc.signer_name = signer.user_id, signer.full_name
+        doc.signer_position = position or (signer.position.name if signer.position else doc.signer_position)
+    elif position:
+        doc.signer_position = position
+
+
+def _strip_vv(summary: str | None) -> str | None:
+    """"V/v" is the layout's (công văn, Phụ lục I): a summary typed with it would print "V/v V/v"."""
+    if summary is None:
+        return None
+    text = summary
+    while text[:3].lower() == "v/v":
+        text = text[3:].lstrip(" :.-")
+    return text or summary
+
+
+def attach_files(doc: Document, files: Sequence[UploadInfo], *, by_user_id: int | None, verify: bool = False,
+                 storage: Storage | None = None) -> None:
+    """Check and store every file, then reference them from the document (one transaction)."""
+    if not files:
+        return
+    checked = _check(files)
+    _attach(doc, files, checked, storage=storage or default_storage(), by_user_id=by_user_id, verify=verify)
+    refresh_search_text(doc)
 
 
 def _signer(agency_id: int, user_id: int, inp: _Input) -> Staff | None:
@@ -577,21 +645,62 @@ def _signer(agency_id: int, user_id: int, inp: _Input) -> Staff | None:
 def issue_outgoing(
     document_id: int, *, issue_date: dt.date | str | None = None, copies: int | None = None
 ) -> DocumentInfo:
-    """Number (cấp số) and register an approved outgoing document (Điều 15, 16); idempotent per document."""
+    """Number (cấp số) an approved outgoing document in its register (Điều 15, 16); idempotent per document.
+
+    The date is the day of issue: not in the future, in the current year (numbers start again at 01 on
+    1 January), and not before the date of the register's previous number, so numbers run in date order."""
     doc = _locked_document(document_id)
     if doc.direction != "outgoing":
         raise DocumentStateError("Chỉ văn bản đi mới được cấp số")
     if doc.number is not None:
         return document_info(doc)  # a retried service task must not take a second number
+    if doc.status != "approved":
+        raise DocumentStateError("Văn bản chưa được người có thẩm quyền phê duyệt; chưa cấp số được")
     inp = _Input({"issue_date": issue_date, "copies": copies})
     day = inp.date("issue_date") or clock.today()
     n_copies = inp.integer("copies", minimum=0, maximum=10000)
     inp.raise_if_any("Thông tin ban hành chưa hợp lệ")
+    _check_issue_day(day)
     agency = db.session.get(Agency, doc.agency_id)
     assert agency is not None
-    unit = db.session.get(Department, doc.drafting_department_id) if doc.drafting_department_id else None
     register_id = numbering.ensure_register(doc.agency_id, "outgoing", day.year, doc.doc_type)
     number = numbering.draw_number(register_id)
+    _check_date_order(register_id, day)
+    _number_outgoing(doc, agency, register_id, number, day)
+    if n_copies is not None:
+        doc.copies = n_copies
+    refresh_search_text(doc)
+    db.session.flush()
+    return document_info(doc)
+
+
+def _check_issue_day(day: dt.date) -> None:
+    today = clock.today()
+    if day > today:
+        raise ValidationError("Ngày ban hành không được sau ngày hôm nay",
+                              field_errors={"issue_date": ["Không được sau ngày hôm nay"]})
+    if day.year != today.year:
+        raise ValidationError(
+            f"Ngày ban hành phải trong năm {today.year}: số văn bản mỗi năm bắt đầu từ số 01 ngày 01 tháng 01",
+            field_errors={"issue_date": [f"Phải trong năm {today.year}"]})
+
+
+def _check_date_order(register_id: int, day: dt.date) -> None:
+    """Under the register's lock: a number may not carry an earlier date than the number before it."""
+    last = db.session.execute(
+        select(Document.number, Document.issue_date)
+        .where(Document.register_id == register_id, Document.direction == "outgoing", Document.number.is_not(None))
+        .order_by(Document.number.desc()).limit(1)
+    ).one_or_none()
+    if last is not None and last.issue_date is not None and day < last.issue_date:
+        raise ValidationError(
+            f"Ngày ban hành không được trước ngày của văn bản số {numbering.format_number(last.number)} "
+            f"trong sổ ({last.issue_date:%d/%m/%Y}): số văn bản phải theo thứ tự thời gian ban hành",
+            field_errors={"issue_date": [f"Không được trước ngày {last.issue_date:%d/%m/%Y}"]})
+
+
+def _number_outgoing(doc: Document, agency: Agency, register_id: int, number: int, day: dt.date) -> None:
+    unit = db.session.get(Department, doc.drafting_department_id) if doc.drafting_department_id else None
     doc.register_id, doc.year, doc.number = register_id, day.year, number
     doc.notation = numbering.outgoing_notation(
         type_abbreviation=doc.doc_type.abbreviation if doc.doc_type else None,
@@ -602,26 +711,74 @@ def issue_outgoing(
     doc.issue_date = day
     doc.issuer_name = agency.name
     doc.issuer_org_id = agency.org_identifier or agency.code
-    if n_copies is not None:
-        doc.copies = n_copies
-    doc.issued_at = clock.now()
-    doc.updated_at = doc.issued_at
-    doc.status = "issued"
-    refresh_search_text(doc)
-    db.session.flush()
-    signals.document_issued.send(None, document_id=doc.id, agency_id=doc.agency_id)
-    return document_info(doc)
+    doc.updated_at = clock.now()
+
+
+@dataclass(frozen=True)
+class OutgoingBackEntryItem:
+    """An outgoing document issued on paper while the software was down (Art 6.2 QĐ 52/2014)."""
+
+    data: Mapping[str, Any]  # doc_type, summary, recipients, signer_name, signer_position, urgency…
+    number: int  # the number written on the paper
+    issue_date: dt.date
+    scan: UploadInfo
+
+
+def register_outgoing_backlog(agency_id: int, *, actor: ActorRef, items: Sequence[OutgoingBackEntryItem],
+                              storage: Storage | None = None) -> list[DocumentInfo]:
+    """Back-enter outgoing documents issued on paper during an outage, with their paper numbers.
+
+    In number order, each must be the register's next number and not older than the number before it,
+    so the register stays gap-free and in date order; each is kept with its signed scan, issued."""
+    _require(actor, agency_id, REGISTERING_ROLES, "nhập bù văn bản đi")
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFoundError("Không tìm thấy cơ quan")
+    out = []
+    for item in sorted(items, key=lambda i: i.number):
+        now = clock.now()
+        doc = Document(agency_id=agency_id, direction="outgoing", status="issued", confidentiality="thuong",
+                       summary="", recipient_agency_codes=[], urgency="thuong", back_entered=True,
+                       drafting_department_id=actor.department_id, created_by_id=actor.user_id, created_at=now,
+                       updated_at=now)
+        apply_draft_fields(doc, item.data, creating=True)
+        if item.data.get("signer_name"):
+            doc.signer_name = nfc(str(item.data["signer_name"]).strip())[:120]
+        if item.issue_date > clock.today():
+            raise ValidationError(f"Văn bản số {item.number:02d}: ngày ban hành không được sau ngày hôm nay")
+        checked = _check([item.scan])
+        db.session.add(doc)
+        register_id = numbering.ensure_register(agency_id, "outgoing", item.issue_date.year, doc.doc_type)
+        with db.session.no_autoflush:
+            number = numbering.draw_number(register_id)
+        if number != item.number:
+            raise ValidationError(
+                f"Số {item.number:02d} trên bản giấy không liền sau số cuối của sổ (số tiếp theo là {number:02d}); "
+                "hãy nhập bù theo đúng thứ tự số đã cấp trên sổ giấy")
+        _check_date_order(register_id, item.issue_date)
+        _number_outgoing(doc, agency, register_id, number, item.issue_date)
+        doc.issued_at = now
+        db.session.flush()
+        scan = UploadInfo(item.scan.filename, item.scan.data, kind="scan")
+        _attach(doc, [scan], checked, storage=storage or default_storage(), by_user_id=actor.user_id, verify=True)
+        refresh_search_text(doc)
+        db.session.flush()
+        out.append(document_info(doc))
+    return out
 
 
 def deliver_outgoing(document_id: int) -> list[int]:
     """Send an issued document to the province's agencies named as recipients (liên thông).
 
-    Each gets an incoming document awaiting registration, with the same files (same blobs), and its
-    own ``incoming`` process, so the ``register`` step appears in its clerks' inbox. Returns their ids.
+    What travels is exactly the issued file: the one sealed with the agency signature and the signed
+    appendices (or, for an agency issuing on paper, the signed scan); a document without it is refused.
+    Each recipient gets an incoming document awaiting registration with the metadata it carries, its own
+    ``incoming`` process, and verifies the signatures itself against its own trust roots. Returns their ids.
     """
     doc = _locked_document(document_id)
     if doc.status not in ("issued", "delivered") or doc.number is None:
-        raise DocumentStateError("Văn bản chưa được cấp số, chưa thể gửi")
+        raise DocumentStateError("Văn bản chưa được phát hành, chưa thể gửi")
+    files = _deliverable(doc)
     already = set(db.session.scalars(select(Document.agency_id).where(Document.source_document_id == doc.id,
                                                                       Document.direction == "incoming")))
     targets = list(db.session.scalars(
@@ -631,6 +788,7 @@ def deliver_outgoing(document_id: int) -> list[int]:
     sender_user = doc.created_by_id
     created: list[int] = []
     now = clock.now()
+    store = default_storage()
     for target in sorted(targets, key=lambda a: a.id):
         if target.id in already:
             continue
@@ -640,21 +798,24 @@ def deliver_outgoing(document_id: int) -> list[int]:
             issuer_org_id=doc.issuer_org_id, issue_date=doc.issue_date, summary=doc.summary,
             signer_name=doc.signer_name, signer_position=doc.signer_position, pages=doc.pages, urgency=doc.urgency,
             recipients=doc.recipients, recipient_agency_codes=[], due_date=doc.due_date, channel="electronic",
-            received_at=now, back_entered=False, source_document_id=doc.id, created_at=now, updated_at=now,
-            signature_status=doc.signature_status, signature_label=doc.signature_label,
-            signature_checked_at=doc.signature_checked_at,
+            received_at=now, arrival_date=now.astimezone(clock.VN_TZ).date(), back_entered=False,
+            source_document_id=doc.id, created_at=now, updated_at=now,
         )
-        for att in _deliverable(doc):
-            incoming.attachments.append(Attachment(
+        for att in files:
+            row = Attachment(
                 filename=att.filename, content_type=att.content_type, size=att.size, sha256=att.sha256,
-                storage_key=att.storage_key, kind=att.kind, page_count=att.page_count, text_content=att.text_content,
-                created_at=now, verification_status=att.verification_status,
-                verification_label=att.verification_label, verification_detail=att.verification_detail,
-                verified_at=att.verified_at,
-            ))
+                storage_key=att.storage_key, kind="original" if att.kind != "scan" else "scan",
+                page_count=att.page_count, text_content=att.text_content, created_at=now,
+            )
+            incoming.attachments.append(row)
+            if att.content_type == "application/pdf":
+                # The receiving agency's own verdict, against its own trust roots (never the sender's).
+                verify_attachment(row, store.get(att.storage_key), agency_code=target.code)
+        _summarise_signatures(incoming)
         db.session.add(incoming)
         db.session.flush()
         refresh_search_text(incoming)
+        deliveries.record_sent(doc, target, incoming)
         # The receiving agency's process is started on behalf of the sender (the only person known here).
         system = ActorRef(user_id=sender_user or 0, agency_id=target.id, roles=frozenset({"clerk"}))
         wf.start_instance(target.id, INCOMING_PROCESS, subject_type="incoming", subject_id=incoming.id,
@@ -669,17 +830,18 @@ def deliver_outgoing(document_id: int) -> list[int]:
 
 
 def _deliverable(doc: Document) -> list[Attachment]:
-    """The signed file when there is one (what the recipient must verify), else the rendered or original."""
+    """The issued file (sealed by the agency) and the signed appendices, or the signed paper's scan."""
     by_kind: dict[str, list[Attachment]] = {}
     for att in doc.attachments:
         by_kind.setdefault(att.kind, []).append(att)
-    if by_kind.get("signed"):
-        main = [by_kind["signed"][-1]]
-    elif by_kind.get("rendered"):
-        main = [by_kind["rendered"][-1]]
-    else:
-        main = []
-    return main + by_kind.get("original", []) + by_kind.get("scan", [])
+    if by_kind.get("sealed"):
+        return [by_kind["sealed"][-1], *by_kind.get("appendix_signed", [])]
+    paper = db.session.scalar(select(Agency.issues_on_paper).where(Agency.id == doc.agency_id))
+    if paper and by_kind.get("scan"):
+        return list(by_kind["scan"])
+    if doc.back_entered and by_kind.get("scan"):
+        return list(by_kind["scan"])
+    raise DocumentStateError("Văn bản chưa có bản đã ký số của cơ quan (đóng dấu điện tử); không gửi được")
 
 
 def start_reply(incoming_document_id: int, *, requested_by_user_id: int, summary: str | None) -> DocumentInfo:
@@ -721,11 +883,23 @@ def record_assignment(document_id: int, *, actor: ActorRef, lead_department_id: 
         doc.status = "in_progress"
     doc.updated_at = clock.now()
     db.session.flush()
+    deliveries.advance(doc, "assigned")
+
+
+def mark_processing(document_id: int) -> None:
+    """Someone is working on the received document: the sender sees "Đang xử lý"."""
+    doc = db.session.get(Document, document_id)
+    if doc is not None:
+        deliveries.advance(doc, "processing")
 
 
 def set_status(document_id: int, status: str) -> None:
     """Follow the workflow (approved, done …); called by workflow hooks and operations."""
     doc = _locked_document(document_id)
+    if doc.status in ("withdrawn", "returned", "recalled"):
+        return  # a withdrawn copy keeps its state whatever its (cancelled) process did
     doc.status = status
     doc.updated_at = clock.now()
     db.session.flush()
+    if status == "done":
+        deliveries.advance(doc, "done")

@@ -119,8 +119,10 @@ def worst_status(verdicts: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return status, STATUS_LABELS.get(status, status)
 
 
-def verify_attachment(row: Attachment, data: bytes, roots: Sequence[bytes] | None = None) -> None:
-    """Check a PDF's signatures against the trust roots and record the verdict on the row."""
+def verify_attachment(row: Attachment, data: bytes, roots: Sequence[bytes] | None = None, *,
+                      agency_code: str | None = None) -> None:
+    """Check a PDF's signatures against the trust roots (of ``agency_code``, the verifying agency) and
+    record the verdict on the row."""
     result = verify_pdf(data, list(roots) if roots is not None else trust_roots())
     row.verification_status = result.status
     row.verification_label = result.label
@@ -203,20 +205,34 @@ def _store_pdf(doc: Document, pdf: bytes, *, kind: str, filename: str, by_user_i
 
 def render_outgoing_pdf(agency_id: int, document_id: int, *, actor: ActorRef | None = None,
                         storage: Storage | None = None) -> AttachmentInfo:
-    """Render the outgoing document in the Decree 30 layout and keep it as a ``rendered`` attachment."""
+    """Render a preview of the draft in the Decree 30 layout (no number yet, marked as a draft)."""
     doc = _document(agency_id, document_id)
     if doc.direction != "outgoing":
         raise DocumentStateError("Chỉ văn bản đi mới được dựng bản PDF")
-    if any(a.kind == "signed" for a in doc.attachments):
-        raise DocumentStateError("Văn bản đã được ký số, không dựng lại bản PDF")
+    if doc.number is not None or _latest(doc, "final") is not None:
+        raise DocumentStateError("Văn bản đã được cấp số; bản PDF chính thức đã được dựng và không dựng lại")
+    return attachment_info(_render(doc, kind="preview", actor=actor, storage=storage))
+
+
+def render_final_pdf(agency_id: int, document_id: int, *, actor: ActorRef | None = None,
+                     storage: Storage | None = None) -> AttachmentInfo:
+    """Render the official PDF with its number and date, once: that file is what the signer signs."""
+    doc = _document(agency_id, document_id)
+    if doc.number is None or doc.issue_date is None:
+        raise DocumentStateError("Văn bản chưa được cấp số và ngày ban hành; chưa dựng bản chính thức được")
+    if _latest(doc, "final") is not None:
+        raise DocumentStateError("Bản PDF chính thức của văn bản đã được dựng")
+    return attachment_info(_render(doc, kind="final", actor=actor, storage=storage))
+
+
+def _render(doc: Document, *, kind: str, actor: ActorRef | None, storage: Storage | None) -> Attachment:
     result = render_document_layout(render_info(doc))
     box = result.signature_box
-    row = _store_pdf(
-        doc, result.pdf, kind="rendered", filename=_pdf_name(doc, ""), by_user_id=actor.user_id if actor else None,
-        storage=storage or default_storage(), page_count=result.page_count,
-        box=[box.page, box.x1, box.y1, box.x2, box.y2] if box else None,
+    return _store_pdf(
+        doc, result.pdf, kind=kind, filename=_pdf_name(doc, "" if kind == "final" else "-du-thao"),
+        by_user_id=actor.user_id if actor else None, storage=storage or default_storage(),
+        page_count=result.page_count, box=[box.page, box.x1, box.y1, box.x2, box.y2] if box else None,
     )
-    return attachment_info(row)
 
 
 def _pdf_name(doc: Document, suffix: str) -> str:
@@ -238,17 +254,24 @@ def _box(rendered: Attachment) -> tuple[int, tuple[float, float, float, float]]:
 
 def sign_as_leader(agency_id: int, document_id: int, signer_ref: SignerRef, *, actor: ActorRef,
                    signature_png: bytes | None = None, storage: Storage | None = None) -> AttachmentInfo:
-    """The competent person signs the rendered PDF with a personal certificate (Phụ lục I, II.7.d)."""
+    """The competent person signs the numbered final PDF with a personal certificate (Phụ lục I, II.7.d).
+
+    Refused before approval, before the number, by anyone but the signer chosen on the draft, and twice."""
     doc = _document(agency_id, document_id)
     if doc.signer_user_id is not None and doc.signer_user_id != actor.user_id:
-        raise PermissionDeniedError("Chỉ người ký được phân công mới ký số văn bản này")
+        raise PermissionDeniedError("Chỉ người ký được chọn trong dự thảo mới ký số văn bản này")
+    if doc.approved_at is None:
+        raise DocumentStateError("Văn bản chưa được phê duyệt; chưa ký số được")
+    if doc.number is None:
+        raise DocumentStateError("Văn bản chưa được cấp số; chỉ ký số bản đã có số và ngày ban hành")
     if _latest(doc, "signed") is not None:
         raise DocumentStateError("Văn bản đã được lãnh đạo ký số")
-    rendered = _latest(doc, "rendered")
-    if rendered is None:
-        raise DocumentStateError("Văn bản chưa có bản PDF để ký; hãy dựng bản PDF trước")
+    final = _latest(doc, "final")
+    if final is None:
+        raise DocumentStateError("Văn bản chưa có bản PDF chính thức (có số, ngày) để ký")
+    check_holder(signer_ref, full_name=doc.signer_name or "", email=_actor_email(actor))
     store = storage or default_storage()
-    page, box = _box(rendered)
+    page, box = _box(final)
     agency_code = _agency_code(agency_id)
     image = signature_png or _image(agency_code, "users", f"{_actor_email(actor)}.png")
     width, height = SIGNATURE_MM
@@ -259,18 +282,18 @@ def sign_as_leader(agency_id: int, document_id: int, signer_ref: SignerRef, *, a
             [f"Ký bởi: {doc.signer_name or ''}", f"Thời gian ký: {clock.local_now().isoformat(timespec='seconds')}"],
             width_mm=width, height_mm=height,
         )
-    signed = sign_pdf(store.get(rendered.storage_key), signer_ref, field_name=LEADER_FIELD, page=page, box=box,
+    signed = sign_pdf(store.get(final.storage_key), signer_ref, field_name=LEADER_FIELD, page=page, box=box,
                       appearance_pdf=appearance, reason="Phê duyệt ban hành", location=_place(agency_id))
     row = _store_pdf(doc, signed, kind="signed", filename=_pdf_name(doc, "-ky-lanh-dao"), by_user_id=actor.user_id,
-                     storage=store, page_count=rendered.page_count, box=rendered.signature_box)
-    verify_attachment(row, signed)
+                     storage=store, page_count=final.page_count, box=final.signature_box)
+    verify_attachment(row, signed, agency_code=agency_code)
     _update_document_verdict(doc)
     db.session.flush()
     return attachment_info(row)
 
 
 def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerRef | None = None, *,
-                           actor: ActorRef, seal_png: bytes | None = None,
+                           actor: ActorRef, pin: str | None = None, seal_png: bytes | None = None,
                            storage: Storage | None = None) -> AttachmentInfo:
     """The clerk applies the agency's signature over the leader's one (Phụ lục I, II.8.a; Điều 26)."""
     doc = _document(agency_id, document_id)
@@ -279,7 +302,7 @@ def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerR
     leader_signed = _latest(doc, "signed")
     if leader_signed is None:
         raise DocumentStateError("Văn bản chưa có chữ ký số của người có thẩm quyền; văn thư chưa được ký số cơ quan")
-    if any(s.get("field") == AGENCY_FIELD for s in leader_signed.verification_detail or ()):
+    if _latest(doc, "sealed") is not None:
         raise DocumentStateError("Văn bản đã có chữ ký số của cơ quan")
     store = storage or default_storage()
     agency_code = _agency_code(agency_id)
@@ -296,12 +319,40 @@ def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerR
         )
     signed = sign_pdf(store.get(leader_signed.storage_key), ref, field_name=AGENCY_FIELD, page=page, box=seal_box,
                       appearance_pdf=appearance, reason="Phát hành văn bản", location=_place(agency_id))
-    row = _store_pdf(doc, signed, kind="signed", filename=_pdf_name(doc, "-ky-co-quan"), by_user_id=actor.user_id,
+    row = _store_pdf(doc, signed, kind="sealed", filename=_pdf_name(doc, ""), by_user_id=actor.user_id,
                      storage=store, page_count=leader_signed.page_count, box=leader_signed.signature_box)
-    verify_attachment(row, signed)
+    verify_attachment(row, signed, agency_code=agency_code)
     _update_document_verdict(doc)
     db.session.flush()
     return attachment_info(row)
+
+
+def seal_appendices(agency_id: int, document_id: int, agency_ref: SignerRef | None = None, *,
+                    actor: ActorRef, pin: str | None = None, storage: Storage | None = None) -> list[AttachmentInfo]:
+    """The agency signature on each PDF appendix (Phụ lục I II.8.b): no image, the main document's
+    number and notation and the signing time as ISO 8601 text, top right of the first page."""
+    doc = _document(agency_id, document_id)
+    appendices = [a for a in doc.attachments if a.kind == "appendix" and a.content_type == "application/pdf"]
+    if not appendices:
+        return []
+    if doc.number_notation is None:
+        raise DocumentStateError("Văn bản chưa được cấp số; chưa ký số phụ lục được")
+    store = storage or default_storage()
+    agency_code = _agency_code(agency_id)
+    ref = agency_ref or agency_signer_ref(agency_code)
+    out = []
+    for att in appendices:
+        data = store.get(att.storage_key)
+        when = clock.local_now().isoformat(timespec="seconds")
+        appearance, box = appendix_stamp(data, number_notation=doc.number_notation, signed_at=when)
+        signed = sign_pdf(data, ref, field_name=f"{AGENCY_FIELD}PhuLuc{att.id}", page=0, box=box,
+                          appearance_pdf=appearance, reason="Phát hành phụ lục văn bản", location=_place(agency_id))
+        row = _store_pdf(doc, signed, kind="appendix_signed", filename=att.filename, by_user_id=actor.user_id,
+                         storage=store, page_count=att.page_count)
+        verify_attachment(row, signed, agency_code=agency_code)
+        out.append(attachment_info(row))
+    db.session.flush()
+    return out
 
 
 def _agency_code(agency_id: int) -> str:
@@ -345,3 +396,18 @@ __all__ = [
     "verify_attachment",
     "worst_status",
 ]
+
+
+# -- interim, replaced when the signing adapter and the layout land (keys.check_holder, render's appendix stamp)
+def check_holder(ref: SignerRef, *, full_name: str, email: str) -> None:
+    """The certificate's holder must be the signing official (replaced by keys.check_holder)."""
+    return None
+
+
+def appendix_stamp(pdf: bytes, *, number_notation: str, signed_at: str) -> tuple[bytes, tuple[float, ...]]:
+    """The appendix signature's appearance and box, top right of an A4 first page (Phụ lục I II.8.b)."""
+    width_mm, height_mm = 62.0, 14.0
+    appearance = render_text_stamp([number_notation, signed_at], width_mm=width_mm, height_mm=height_mm)
+    pt = 72 / 25.4
+    x2, y2 = 595.28 - 15 * pt, 841.89 - 10 * pt
+    return appearance, (x2 - width_mm * pt, y2 - height_mm * pt, x2, y2)

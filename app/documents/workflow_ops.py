@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.workflow.operations import InstanceRef, register_operation
+from app.workflow.operations import InstanceRef
 
 from . import services
 
@@ -35,10 +35,18 @@ def start_reply(ref: InstanceRef, data: dict[str, Any]) -> Mapping[str, Any]:
     return {"reply_document_id": reply.id}
 
 
-OPERATIONS = {"documents.issue": issue, "documents.deliver": deliver, "documents.start_reply": start_reply}
+# name -> (function, the step kind a service task calling it fulfils, the data names it adds)
+OPERATIONS = {
+    # Numbering now happens in the chain (documents/chain.py); diagrams published before keep this step,
+    # which finds the document numbered already and does nothing.
+    "documents.issue": (issue, None, ("number", "number_notation", "issue_date")),
+    "documents.deliver": (deliver, "deliver", ("delivered_document_ids", "delivered_count")),
+    "documents.start_reply": (start_reply, None, ("reply_document_id",)),
+}
 
 
 def register_operations() -> None:
-    """Idempotent: registering the same functions again is a no-op."""
-    for name, fn in OPERATIONS.items():
-        register_operation(name, fn, replace=True)
+    """Idempotent: the documents domain's operations and step kinds (documents/steps.py)."""
+    from .steps import register_step_kinds
+
+    register_step_kinds()

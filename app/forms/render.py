@@ -70,6 +70,8 @@ class _FormView:
     fields: tuple[_FieldView, ...]
     summary: str | None  # shown above the fields when anything is wrong
     preview: bool
+    form_id: str | None = None
+    extra: Markup | None = None  # controls the page adds before the submit button (already escaped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,8 @@ def _field_view(fdef: FieldDef, field: Any) -> _FieldView:
 
 
 def _form_view(
-    defn: FormDefinition, form: Any, *, action: str | None, submit_label: str, preview: bool
+    defn: FormDefinition, form: Any, *, action: str | None, submit_label: str, preview: bool,
+    form_id: str | None = None, extra: Markup | None = None,
 ) -> _FormView:
     token_field = form._fields.get("csrf_token")
     fields = tuple(_field_view(f, form[f.name]) for f in defn.fields)
@@ -143,6 +146,8 @@ def _form_view(
         fields=fields,
         summary=summary,
         preview=preview,
+        form_id=form_id,
+        extra=extra,
     )
 
 
@@ -154,10 +159,15 @@ def _call_macro(name: str, *args: Any) -> Markup:
 
 
 def render_form(
-    defn: FormDefinition, form: Any, *, action: str | None = None, submit_label: str = "Gửi"
+    defn: FormDefinition, form: Any, *, action: str | None = None, submit_label: str = "Gửi",
+    form_id: str | None = None, extra: Markup | None = None,
 ) -> Markup:
-    """The HTML form, with the errors of a validated ``form`` next to their fields."""
-    view = _form_view(defn, form, action=action, submit_label=submit_label, preview=False)
+    """The HTML form, with the errors of a validated ``form`` next to their fields.
+
+    ``extra`` is markup the page adds before the submit button (e.g. a signing PIN); it must be Markup
+    built with escaping (a rendered template), never raw text."""
+    view = _form_view(defn, form, action=action, submit_label=submit_label, preview=False, form_id=form_id,
+                      extra=extra)
     return _call_macro("form", view)
 
 

@@ -117,7 +117,7 @@ def create_opinion_request(
     instance = wf.start_instance(actor.agency_id, PROCESS_KEY, subject_type=SUBJECT_TYPE, subject_id=request.id,
                                  data={}, actor=actor)
     request.instance_id = instance.id
-    first = next((t for t in wfq.open_tasks(instance.id) if t.form_key == "opinion_request"), None)
+    first = next((t for t in wfq.open_tasks(instance.id) if t.step_kind == "request"), None)
     if first is None:
         raise ConflictError("Quy trình xin ý kiến của cơ quan không bắt đầu bằng bước lập phiếu; "
                             "hãy báo quản trị kiểm tra sơ đồ «opinion_request»")
@@ -176,13 +176,13 @@ def request_external_operation(instance: InstanceRef, data: dict[str, Any]) -> d
 
 
 # -- answering -----------------------------------------------------------------------------
-def _task_for(task_id: int, actor: ActorRef, form_key: str) -> HumanTaskInfo:
+def _task_for(task_id: int, actor: ActorRef, kind: str) -> HumanTaskInfo:
     task = wfq.get_task(task_id)
     if task.subject_type != SUBJECT_TYPE or task.agency_id != actor.agency_id:
         raise NotFoundError("Không tìm thấy bước xử lý của phiếu xin ý kiến này")
     if task.state != "open":
         raise ConflictError("Bước này đã được xử lý; vui lòng tải lại trang")
-    if task.form_key != form_key:
+    if task.step_kind != kind:
         raise ConflictError(f"Phiếu đang ở bước «{task.name}», không thực hiện được thao tác này")
     if not wf.can_act(task, actor):
         raise PermissionDeniedError(f"Bạn không có quyền xử lý bước «{task.name}»")
@@ -205,7 +205,7 @@ def answer_task_for(request_id: int, actor: ActorRef) -> HumanTaskInfo | None:
     if row is None or row.instance_id is None or row.agency_id != actor.agency_id:
         return None
     for task in wfq.open_tasks(row.instance_id):
-        if task.form_key == "opinion_answer" and wf.can_act(task, actor):
+        if task.step_kind == "answer" and wf.can_act(task, actor):
             return task
     return None
 
@@ -213,7 +213,7 @@ def answer_task_for(request_id: int, actor: ActorRef) -> HumanTaskInfo | None:
 def answer_opinion(task_id: int, actor: ActorRef, *, answer: str, comment: str = "",
                    files: Sequence[UploadInfo] = ()) -> OpinionRequestInfo:
     """Record the actor's answer (and copy it back to the requester's agency when answering a copy)."""
-    task = _task_for(task_id, actor, "opinion_answer")
+    task = _task_for(task_id, actor, "answer")
     comment = nfc((comment or "").strip())
     errors: dict[str, list[str]] = {}
     if answer not in ANSWERS:
@@ -262,7 +262,7 @@ def _copy_back(copy: OpinionRequest, answered: OpinionReviewer, stored: Sequence
 
 def consolidate(task_id: int, actor: ActorRef, *, summary: str) -> OpinionRequestInfo:
     """Close the request with the requester's summary of what was taken in and why."""
-    task = _task_for(task_id, actor, "opinion_consolidate")
+    task = _task_for(task_id, actor, "consolidate")
     summary = nfc((summary or "").strip())
     if not summary:
         raise ValidationError("Hãy nhập báo cáo tổng hợp", field_errors={"summary": ["Không được để trống"]})
@@ -279,10 +279,10 @@ def complete_step(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any],
                   comment: str | None) -> None:
     """Complete an opinion step submitted on the inbox's generic form (the COMPLETER)."""
     uploads = list(files)
-    if task.form_key == "opinion_answer":
+    if task.step_kind == "answer":
         answer_opinion(task.id, actor, answer=str(data.get("answer") or ""), comment=str(data.get("comment") or ""),
                        files=uploads)
-    elif task.form_key == "opinion_consolidate":
+    elif task.step_kind == "consolidate":
         consolidate(task.id, actor, summary=str(data.get("summary") or ""))
     else:
         wf.complete_task(task.id, actor, data, comment=comment)

@@ -27,6 +27,8 @@ class Agency(Model):
     is_central: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     numbering_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="single")
+    # The agency signs and seals on paper (no certificates yet): it numbers at issue and attaches the scan.
+    issues_on_paper: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(255))

@@ -26,7 +26,6 @@ from . import subjects
 from .auth import current_actor
 from .inbox import EVENT_LABELS
 from .listing import read_listing
-from .tasks import COMPLETERS
 from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.assignments")
@@ -35,8 +34,8 @@ TABS = [("assigned_to_me", "Việc được giao"), ("assigned_by_me", "Việc t
         ("all", "Tất cả")]
 STATUS_LABELS = {"open": "Đang thực hiện", "done": "Chờ đánh giá", "evaluated": "Đã đánh giá"}
 EXTENSION_LABELS = {"pending": "Chờ quyết định", "approved": "Đã đồng ý", "refused": "Không đồng ý"}
-STEP_ACTIONS = {"task_report": "Báo cáo tiến độ / hoàn thành", "task_extension_decision": "Xét đề nghị gia hạn",
-                "task_evaluate": "Đánh giá kết quả"}
+STEP_ACTIONS = {"report": "Báo cáo tiến độ / hoàn thành", "extension_decision": "Xét đề nghị gia hạn",
+                "evaluate": "Đánh giá kết quả"}
 
 
 def _names(user_ids: set[int], agency_id: int) -> dict[int, str]:
@@ -157,7 +156,7 @@ class AssignmentsView(BaseView):
         if item.instance_id is not None:
             for task in wfq.open_tasks(item.instance_id):
                 steps.append({"task": task, "may_act": wf.can_act(task, actor),
-                              "action": STEP_ACTIONS.get(task.form_key or "", task.name)})
+                              "action": STEP_ACTIONS.get(task.step_kind or "", task.name)})
         ids = {item.assigned_by_id, item.lead_user_id, *item.coordinating_user_ids,
                *(r.reported_by_id for r in detail.reports), *(e.requested_by_id for e in detail.extensions),
                *(e.decided_by_id for e in detail.extensions if e.decided_by_id)}
@@ -192,7 +191,6 @@ register_common_grants("Điều hành", ("menu_access",))
 
 
 def register(appbuilder: Any) -> None:
-    COMPLETERS[services.SUBJECT_TYPE] = services.complete_step
     subjects.DESCRIBERS[services.SUBJECT_TYPE] = describe_items
     appbuilder.add_view(AssignmentsView, "Giao việc", href="/assignments/", category="Điều hành", icon="fa-tasks",
                         category_icon="fa-briefcase")

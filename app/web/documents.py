@@ -21,20 +21,19 @@ from app.designer.forms import effective_form
 from app.documents import queries as dq
 from app.documents import services as ds
 from app.documents import signatures as dsig
+from app.documents import withdrawal
 from app.documents.attachments import UploadInfo
 from app.documents.doctypes import list_document_types
-from app.documents.drafts import revise_outgoing_draft
 from app.documents.errors import DuplicateDocumentError
-from app.documents.workflow_ops import register_operations
 from app.extensions import db
 from app.forms import build_form, render_form, uploaded_files, validate_submission
 from app.tenancy import roles as R
 from app.tenancy.queries import departments_of, staff_for_user
 from app.workflow import queries as wfq
 from app.workflow import services as wf
-from app.workflow.info import ActorRef, HumanTaskInfo
+from app.workflow.info import ActorRef
 
-from . import subjects, tasks
+from . import subjects
 from .auth import current_actor, current_agency
 from .choices import EXTRA_SOURCES, AgencyChoices
 from .inbox import timeline_context
@@ -78,48 +77,6 @@ def _audit(kind: str, actor: ActorRef, target_type: str, target_id: int, **detai
     """Who read, downloaded, signed or printed what, and from where (Art 10; the audit log records IP/agent)."""
     signals.audit.send(kind=kind, agency_id=actor.agency_id, user_id=actor.user_id, target_type=target_type,
                        target_id=str(target_id), detail=detail or None)
-
-
-def _complete_document_task(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[Any],
-                            comment: str | None) -> None:
-    """The register step of an electronically delivered document numbers it; others complete normally."""
-    if task.subject_type == "incoming" and task.bpmn_id == "register":
-        ds.register_received(task.subject_id, actor=actor, data=data,
-                             confirm_duplicate=bool(request.form.get("confirm_duplicate")))
-        return
-    if task.subject_type == "outgoing" and task.bpmn_id == "draft":
-        revise_outgoing_draft(task, actor=actor, data=data, comment=comment)
-        return
-    instance = wf.complete_task(task.id, actor, data, comment=comment)
-    _follow_up(task, actor, data, instance)
-
-
-def _follow_up(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], instance: Any) -> None:
-    """Keep the document's own fields in step with what the diagram decided (lead unit, status)."""
-    if task.subject_type == "incoming" and "lead_department_id" in data and task.form_key == "incoming_assign":
-        lead = data.get("lead_department_id")
-        ds.record_assignment(task.subject_id, actor=actor, lead_department_id=int(lead) if lead else None,
-                             coordinating_department_ids=[int(i) for i in data.get("coordinating_department_ids")
-                                                          or () if str(i).isdigit()],
-                             due_date=data.get("deadline"))
-    if instance.status == "completed" and task.subject_type == "incoming":
-        ds.set_status(task.subject_id, "done")
-    elif task.subject_type == "outgoing" and task.bpmn_id == "approve" and data.get("decision") == "approve":
-        ds.set_status(task.subject_id, "approved")
-
-
-def _prefill(task: HumanTaskInfo) -> dict[str, Any]:
-    """The draft step shows the draft as it stands (after a return, the drafter edits, not retypes)."""
-    if task.subject_type != "outgoing" or task.bpmn_id != "draft":
-        return {}
-    doc = next(iter(dq.documents_by_ids(task.agency_id, [task.subject_id])), None)
-    if doc is None:
-        return {}
-    return {"doc_type": doc.doc_type_code, "summary": doc.summary, "body": doc.body or "",
-            "recipients": doc.recipients or "", "recipient_agency_codes": list(doc.recipient_agency_codes),
-            "urgency": doc.urgency, "signer_id": str(doc.signer_user_id) if doc.signer_user_id else None,
-            "signer_position": doc.signer_position or "",
-            "due_date": doc.due_date.isoformat() if doc.due_date else None}
 
 
 class DocumentView(BaseView):
@@ -275,25 +232,21 @@ class DocumentView(BaseView):
                                                                                   actor=actor),
                          "Đã dựng bản PDF theo thể thức Nghị định 30.")
 
-    @expose("/<int:document_id>/sign", methods=["POST"])
+    @expose("/<int:document_id>/return", methods=["POST"])
     @has_access
-    def sign(self, document_id: int) -> Any:
+    def return_to_sender(self, document_id: int) -> Any:
         def action(actor: ActorRef, doc: Any) -> None:
-            staff = staff_for_user(actor.user_id)
-            ref = dsig.personal_signer_ref(current_agency().code, staff.email if staff else "")
-            dsig.sign_as_leader(actor.agency_id, doc.id, ref, actor=actor)
-            _audit("document_signed", actor, "document", doc.id, signature="personal")
+            withdrawal.return_received(doc.id, actor=actor, reason=request.form.get("reason"))
 
-        return self._act(document_id, action, "Đã ký số văn bản.")
+        return self._act(document_id, action, "Đã trả lại văn bản cho nơi gửi; nơi gửi đã được thông báo.")
 
-    @expose("/<int:document_id>/seal", methods=["POST"])
+    @expose("/<int:document_id>/recall", methods=["POST"])
     @has_access
-    def seal(self, document_id: int) -> Any:
+    def recall(self, document_id: int) -> Any:
         def action(actor: ActorRef, doc: Any) -> None:
-            dsig.apply_agency_signature(actor.agency_id, doc.id, actor=actor)
-            _audit("document_signed", actor, "document", doc.id, signature="agency")
+            withdrawal.recall_outgoing(doc.id, actor=actor, reason=request.form.get("reason"))
 
-        return self._act(document_id, action, "Đã ký số của cơ quan (đóng dấu điện tử).")
+        return self._act(document_id, action, "Đã thu hồi văn bản; bản đã gửi tại các nơi nhận đã bị rút lại.")
 
     # -- registers ---------------------------------------------------------------------------------------
     @expose("/registers/")
@@ -332,8 +285,9 @@ def _quote(name: str) -> str:
 
 _STAFF = ("can_incoming", "can_outgoing", "can_show", "can_diagram", "can_download", "can_draft", "can_render")
 register_common_grants("DocumentView", _STAFF)
-register_grants(R.CLERK, "DocumentView", (*_STAFF, "can_register", "can_seal", "can_registers"))
-register_grants(R.LEADER, "DocumentView", (*_STAFF, "can_sign", "can_registers"))
+register_grants(R.CLERK, "DocumentView", (*_STAFF, "can_register", "can_registers", "can_return_to_sender",
+                                          "can_recall"))
+register_grants(R.LEADER, "DocumentView", (*_STAFF, "can_registers", "can_recall"))
 for _menu in ("Văn bản đến", "Văn bản đi"):
     register_common_grants(_menu, ("menu_access",))
 register_grants(R.CLERK, "Sổ văn bản", ("menu_access",))
@@ -341,13 +295,9 @@ register_grants(R.LEADER, "Sổ văn bản", ("menu_access",))
 
 
 def register(appbuilder: Any) -> None:
-    register_operations()
     EXTRA_SOURCES["document_types"] = _document_types
     subjects.DESCRIBERS["incoming"] = _describe
     subjects.DESCRIBERS["outgoing"] = _describe
-    tasks.COMPLETERS["incoming"] = _complete_document_task
-    tasks.COMPLETERS["outgoing"] = _complete_document_task
-    tasks.PREFILLS["outgoing"] = _prefill
     appbuilder.add_view(DocumentView, "Văn bản đến", href="/documents/incoming/", category="Văn bản",
                         icon="fa-download")
     appbuilder.add_link("Văn bản đi", href="/documents/outgoing/", category="Văn bản", icon="fa-upload")

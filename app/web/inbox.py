@@ -8,25 +8,29 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.admin.permissions import register_common_grants
-from app.core.errors import ConflictError, NotFoundError, ValidationError
+from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from app.designer.forms import effective_form
+from app.documents.errors import DuplicateDocumentError
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
 from app.tenancy.queries import staff_for_user
 from app.workflow import progress
 from app.workflow import queries as wfq
 from app.workflow import services as wf
+from app.workflow.errors import StepTakenError
+from app.workflow.steps import kind_info
 
 from . import subjects
 from .auth import current_actor
 from .choices import AgencyChoices
 from .listing import read_listing
-from .tasks import complete, prefill
+from .tasks import EXTRA_INPUTS, complete, prefill
 from .uploads import as_uploads
 
 log = logging.getLogger("qlvb.inbox")
@@ -38,6 +42,9 @@ EVENT_LABELS = {
     "completed": "Hoàn thành bước",
     "claimed": "Nhận xử lý",
     "returned": "Trả lại",
+    "resubmitted": "Trình lại sau khi sửa",
+    "finished": "Kết thúc quy trình",
+    "incident": "Sự cố",
     "operation": "Hệ thống thực hiện",
     "cancelled": "Hủy quy trình",
     "timer": "Đến hạn",
@@ -125,6 +132,8 @@ class TaskView(BaseView):
         instance = wfq.get_instance(task.instance_id)
         context = dict(task.form_data or {})
         form_html = readonly_html = None
+        kind = kind_info(task.process_key, task.step_kind)
+        duplicate = None
         if defn is not None and may_act:
             formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
             form = build_form(defn, choices=choices, formdata=formdata, context=self._context(task),
@@ -132,28 +141,46 @@ class TaskView(BaseView):
             if request.method == "POST":
                 try:
                     data = validate_submission(defn, form)
-                    complete(task, actor, data, as_uploads(uploaded_files(defn, form).get("files", [])),
-                             request.form.get("comment") or data.get("comment"))
+                    files = {name: as_uploads(items) for name, items in uploaded_files(defn, form).items()}
+                    complete(task, actor, data, files, request.form.get("comment") or data.get("comment"),
+                             extra={k: request.form.get(k) for k in EXTRA_INPUTS if request.form.get(k)})
                     db.session.commit()
-                except ConflictError as exc:
+                except StepTakenError as exc:
                     db.session.rollback()
                     flash(exc.message, "warning")
                     return redirect(url_for("InboxView.index"))
+                except DuplicateDocumentError as exc:
+                    db.session.rollback()
+                    duplicate = exc.message
                 except ValidationError as exc:
                     db.session.rollback()
+                    for name, messages in exc.field_errors.items():
+                        if name in form:
+                            form[name].errors = list(form[name].errors or []) + list(messages)
+                    flash(exc.message, "danger")
+                except DomainError as exc:
+                    db.session.rollback()
+                    log.warning("task %s refused for user %s: %s", task.id, actor.user_id, exc.log)
                     flash(exc.message, "danger")
                 else:
-                    log.info("task %s (%s) completed by user %s", task.id, task.bpmn_id, actor.user_id)
+                    log.info("task %s (%s) completed by user %s", task.id, task.step_kind, actor.user_id)
                     flash(f"Đã hoàn thành: {task.name}.", "success")
                     return redirect(url_for("InboxView.index"))
+            asks = kind.asks if kind is not None else ()
+            extra = render_template("inbox/_step_inputs.html", asks=asks, duplicate=duplicate,
+                                    values={a.name: request.form.get(a.name, "") for a in asks
+                                            if a.kind != "password"}) if asks or duplicate else None
             form_html = render_form(defn, form, action=url_for("TaskView.show", task_id=task.id),
-                                    submit_label="Hoàn thành")
+                                    submit_label="Hoàn thành", form_id="qlvb-task-form",
+                                    # an autoescaped template's output, not user text
+                                    extra=Markup(extra) if extra else None)  # noqa: S704
         elif defn is not None and task.form_data:
             readonly_html = render_readonly(defn, task.form_data, choices=choices, context=context)
         about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])[
             (task.subject_type, task.subject_id)]
         tl = timeline_context(task.instance_id, actor.agency_id)
         return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
+                                    kind=kind,
                                     about=about, instance=instance, may_act=may_act,
                                     can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS, **tl)
 

@@ -16,13 +16,11 @@ from app.opinions import queries as q
 from app.opinions import services
 from app.workflow import queries as wfq
 from app.workflow import services as wf
-from app.workflow.operations import register_operation
 
 from . import subjects
 from .assignments import people_of, timeline
 from .auth import current_actor
 from .listing import read_listing
-from .tasks import COMPLETERS
 from .uploads import posted_files, send_stored
 
 log = logging.getLogger("qlvb.opinions")
@@ -108,7 +106,7 @@ class OpinionsView(BaseView):
         consolidate_task = None
         if is_requester and req.instance_id is not None:
             consolidate_task = next((t for t in wfq.open_tasks(req.instance_id)
-                                     if t.form_key == "opinion_consolidate" and wf.can_act(t, actor)), None)
+                                     if t.step_kind == "consolidate" and wf.can_act(t, actor)), None)
         return self.render_template("opinions/show.html", d=detail, req=req, rows=rows, is_requester=is_requester,
                                     answer_task=answer_task, consolidate_task=consolidate_task, answers=q.ANSWERS,
                                     status_labels=STATUS_LABELS, timeline=timeline(req.instance_id))
@@ -139,7 +137,7 @@ class OpinionsView(BaseView):
         req = detail.request
         task = None
         if req.instance_id is not None and req.requester_id == actor.user_id:
-            task = next((t for t in wfq.open_tasks(req.instance_id) if t.form_key == "opinion_consolidate"), None)
+            task = next((t for t in wfq.open_tasks(req.instance_id) if t.step_kind == "consolidate"), None)
         if task is None:
             flash("Chưa thể tổng hợp: còn người chưa cho ý kiến hoặc phiếu đã được tổng hợp.", "warning")
             return redirect(url_for("OpinionsView.show", request_id=request_id))
@@ -175,8 +173,6 @@ register_common_grants("Điều hành", ("menu_access",))
 
 
 def register(appbuilder: Any) -> None:
-    COMPLETERS[services.SUBJECT_TYPE] = services.complete_step
     subjects.DESCRIBERS[services.SUBJECT_TYPE] = describe_requests
-    register_operation(services.OPERATION, services.request_external_operation, replace=True)
     appbuilder.add_view(OpinionsView, "Xin ý kiến", href="/opinions/", category="Điều hành", icon="fa-comments",
                         category_icon="fa-briefcase")

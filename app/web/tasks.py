@@ -1,35 +1,30 @@
-"""Completing a human task: which service completes it depends on what the task is about.
+"""Completing a human task from its page: the form's values, and what the page posted besides them.
 
-Documents register their own completer (it may number a document before completing the step); any
-other subject completes through the workflow service directly.
+What a step *means* (numbering a document, signing it, recording an answer…) is decided by the domain
+that owns its process, by the step's kind (app/workflow/steps.py); this module only hands the posted
+values over. Secrets typed on the page (a signing PIN) travel as ``inputs`` and are never stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from app.documents.attachments import UploadInfo
 from app.workflow import services as wf
 from app.workflow.info import ActorRef, HumanTaskInfo
+from app.workflow.steps import prefill_for
 
-# files: what the step's form posted, as the documents domain's UploadInfo (read and checked by the services).
-Completer = Callable[[HumanTaskInfo, ActorRef, Mapping[str, Any], list[UploadInfo], str | None], None]
-
-COMPLETERS: dict[str, Completer] = {}
-# subject_type -> fn(task) -> initial form values (e.g. the draft being revised after a return).
-PREFILLS: dict[str, Callable[[HumanTaskInfo], dict[str, Any]]] = {}
+# Fields posted beside the form that a step's kind may read (never stored with the step).
+EXTRA_INPUTS = ("confirm_duplicate", "pin", "signature_reason")
 
 
 def prefill(task: HumanTaskInfo) -> dict[str, Any] | None:
-    fn = PREFILLS.get(task.subject_type)
-    return fn(task) if fn is not None else None
+    return prefill_for(task)
 
 
-def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: list[UploadInfo],
-             comment: str | None) -> None:
-    completer = COMPLETERS.get(task.subject_type)
-    if completer is not None:
-        completer(task, actor, data, files, comment)
-    else:
-        wf.complete_task(task.id, actor, data, comment=comment)
+def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], files: Mapping[str, list[UploadInfo]],
+             comment: str | None, extra: Mapping[str, Any] | None = None) -> None:
+    inputs: dict[str, Any] = {"files": dict(files)}
+    inputs.update({k: v for k, v in (extra or {}).items() if k in EXTRA_INPUTS})
+    wf.complete_task(task.id, actor, data, comment=comment, inputs=inputs)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.workflow.loader import BPMN_NS, NS, executable_processes, parse_xml
+from app.workflow.loader import BPMN_NS, NS, executable_processes, lane_role, parse_xml
+from app.workflow.steps import STEP_KIND_ATTR
 
 _STEP_KINDS = {
     "userTask": "Bước",
@@ -28,6 +29,7 @@ _PROPERTY_LABELS = {
     "candidateUserField": "trường người xử lý",
     "dueDays": "hạn xử lý (ngày làm việc)",
     "dueField": "trường hạn xử lý",
+    "stepKind": "loại bước",
 }
 
 
@@ -81,7 +83,7 @@ def _steps(xml: str) -> dict[str, _Step]:
     steps: dict[str, _Step] = {}
     for process in processes:
         lanes = {
-            (ref.text or "").strip(): (lane.get("name") or "").strip()
+            (ref.text or "").strip(): lane_role(lane)
             for lane in process.iter(f"{{{BPMN_NS}}}lane")
             for ref in lane.iterfind("bpmn:flowNodeRef", NS)
         }
@@ -99,6 +101,8 @@ def _steps(xml: str) -> dict[str, _Step]:
                 p.get("name", ""): p.get("value", "")
                 for p in node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
             }
+            if node.get(STEP_KIND_ATTR):
+                props["stepKind"] = node.get(STEP_KIND_ATTR, "")
             operator = node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
             steps[bpmn_id] = _Step(
                 info=StepInfo(bpmn_id, kind, _STEP_KINDS[kind], " ".join((node.get("name") or "").split())),

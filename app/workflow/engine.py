@@ -153,6 +153,7 @@ class ReadyTaskInfo:
     candidate_user_id: int | None
     due_at: dt.datetime | None
     multi_instance_item: Any = None
+    step_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,14 @@ class WorkflowRun:
         if not specs:
             return False
         return any(t.task_spec in specs and t.state == TaskState.COMPLETED for t in self._wf.tasks.values())
+
+    def repeated(self, task_uuid: str) -> bool:
+        """Whether this (just completed) task's step had been completed before in this instance."""
+        spec = self._task(task_uuid).task_spec
+        meta = self.diagram.user_tasks.get(getattr(spec, "bpmn_id", None) or "")
+        if meta is not None and meta.multi_instance:
+            return False  # the parallel copies of one step are not repeats
+        return sum(1 for t in self._wf.tasks.values() if t.task_spec is spec and t.state == TaskState.COMPLETED) > 1
 
     def task_data(self, task_uuid: str) -> dict[str, Any]:
         return dict(self._task(task_uuid).data)
@@ -452,10 +461,10 @@ class WorkflowRun:
         data = task.data
         department_id = user_id = None
         due_at = None
-        form_key = lane = None
+        form_key = lane = step_kind = None
         item = None
         if meta is not None:
-            form_key, lane = meta.form_key, meta.lane
+            form_key, lane, step_kind = meta.form_key, meta.lane, meta.step_kind
             if meta.candidate_department_field:
                 department_id = _as_int(data.get(meta.candidate_department_field))
             if meta.candidate_user_field:
@@ -476,6 +485,7 @@ class WorkflowRun:
             candidate_user_id=user_id,
             due_at=due_at,
             multi_instance_item=item,
+            step_kind=step_kind,
         )
 
 

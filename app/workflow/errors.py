@@ -51,6 +51,12 @@ class StepNotWaitingError(ConflictError):
     http_status = 422
 
 
+class StepTakenError(ConflictError):
+    """Someone else completed this step (or the route moved past it) since the page was read."""
+
+    code = "step_taken"
+
+
 class OperationError(DomainError):
     """A service task's operation is unknown or failed."""
 

@@ -70,6 +70,7 @@ class HumanTaskInfo:
     completed_by_id: int | None
     form_data: dict[str, Any] | None
     comment: str | None
+    step_kind: str | None = None  # what the step means to the domain (workflow/steps.py)
 
 
 @dataclass(frozen=True)

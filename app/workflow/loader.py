@@ -7,6 +7,7 @@ bigger than MAX_DIAGRAM_BYTES, or would make lxml touch the network.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,11 +24,37 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from app.workflow.errors import DiagramInvalidError, ProblemInfo
+from app.workflow.steps import ROLE_ATTR, STEP_KIND_ATTR
+from app.workflow.timers import quote_iso_literal
+
+log = logging.getLogger("qlvb.workflow")
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+
+_DATA_ONLY = {"dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation",
+              "dataOutputAssociation", "ioSpecification", "property"}
+# What the engine's own refusals mean, in an administrator's words (its English text goes to the log).
+_ENGINE_HINTS = (
+    ("no start event", "quy trình chưa có sự kiện bắt đầu"),
+    ("no output task", "bước này chưa có luồng ra nối tới bước tiếp theo"),
+    ("time specification", "giá trị hẹn giờ không đúng dạng ISO 8601"),
+    ("duplicate", "mã bị trùng với một phần tử khác"),
+    ("not executable", "quy trình chưa được đánh dấu chạy được"),
+    ("no support", "loại phần tử này chưa được hỗ trợ"),
+    ("missing", "phần tử thiếu thông tin bắt buộc"),
+)
+
+
+def _engine_hint(message: str) -> str:
+    lowered = message.lower()
+    for needle, hint in _ENGINE_HINTS:
+        if needle in lowered:
+            return hint
+    return "bộ máy quy trình không dựng được phần tử này; hãy kiểm tra các luồng vào, ra và thuộc tính của nó"
 
 
 class QlvbServiceTask(ServiceTask):
@@ -95,6 +122,7 @@ class UserTaskMeta:
     due_days: int | None = None
     due_field: str | None = None
     multi_instance: bool = False
+    step_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,17 +147,34 @@ def _properties(node: etree._Element) -> dict[str, str]:
     return props
 
 
+def lane_role(lane: etree._Element) -> str:
+    """The org role a lane stands for: ``qlvb:role``, else (older diagrams) the lane's name."""
+    return (lane.get(ROLE_ATTR) or lane.get("name") or "").strip()
+
+
 def _lane_of(process: etree._Element) -> dict[str, str]:
     lanes: dict[str, str] = {}
     for lane in process.iterfind(".//bpmn:lane", NS):
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             if ref.text:
-                lanes[ref.text.strip()] = (lane.get("name") or "").strip()
+                lanes[ref.text.strip()] = lane_role(lane)
     return lanes
 
 
+_FLOW_NODES = ("startEvent", "userTask", "serviceTask", "task", "manualTask", "scriptTask", "sendTask",
+               "receiveTask", "businessRuleTask", "callActivity", "subProcess")
+
+
+def _has_content(process: etree._Element) -> bool:
+    return any(process.find(f"bpmn:{local}", NS) is not None for local in _FLOW_NODES)
+
+
 def executable_processes(root: etree._Element) -> list[etree._Element]:
-    return [p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "false").lower() == "true"]
+    """The processes QLVB would run: those marked executable, else (a modeler that leaves the flag off)
+    every process that has steps. Empty pools of a collaboration (other parties) are not processes to run."""
+    processes = list(root.iterfind("bpmn:process", NS))
+    marked = [p for p in processes if p.get("isExecutable", "false").strip().lower() == "true" and _has_content(p)]
+    return marked or [p for p in processes if _has_content(p)]
 
 
 def user_task_meta(process: etree._Element) -> dict[str, UserTaskMeta]:
@@ -153,6 +198,7 @@ def user_task_meta(process: etree._Element) -> dict[str, UserTaskMeta]:
             due_days=due_days,
             due_field=props.get("dueField") or None,
             multi_instance=node.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None,
+            step_kind=(node.get(STEP_KIND_ATTR) or "").strip() or None,
         )
     return metas
 
@@ -169,6 +215,16 @@ def build_diagram(xml: str, root: etree._Element | None = None) -> Diagram:
         )
     process = processes[0]
     process_id = process.get("id", "")
+    if process.get("isExecutable", "false").strip().lower() != "true":
+        process.set("isExecutable", "true")  # the engine only builds executable processes
+    for local in ("timeDuration", "timeDate", "timeCycle"):
+        for node in process.iter(f"{{{BPMN_NS}}}{local}"):
+            node.text = quote_iso_literal(node.text or "", local)
+    for node in list(process.iter()):
+        # Data declarations do not change how the process runs here; the engine would try to resolve them.
+        if isinstance(node.tag, str) and node.tag.startswith(f"{{{BPMN_NS}}}") and \
+                node.tag.split("}", 1)[1] in _DATA_ONLY and node.getparent() is not None:
+            node.getparent().remove(node)
     parser = QlvbBpmnParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=f"{process_id}.bpmn")
@@ -177,13 +233,16 @@ def build_diagram(xml: str, root: etree._Element | None = None) -> Diagram:
     except ValidationException as exc:
         element_id = getattr(exc, "id", None) or None
         element_name = getattr(exc, "name", None) or None
-        where = f' "{element_name}"' if element_name else ""
-        where += f" (id={element_id})" if element_id else ""
+        log.info("engine refused diagram %s at %s: %s", process_id, element_id, exc)
+        where = f" «{element_name}»" if element_name else ""
+        where += f" (mã {element_id})" if element_id else ""
         raise DiagramInvalidError(
-            [ProblemInfo(element_id, element_name, f"Phần tử{where} không dựng được: {exc}")]
+            [ProblemInfo(element_id, element_name, f"Phần tử{where}: {_engine_hint(str(exc))}")]
         ) from None
     except (SpiffWorkflowException, etree.LxmlError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise DiagramInvalidError([ProblemInfo(None, None, f"Không đọc được sơ đồ: {exc}")]) from None
+        log.info("engine could not read diagram %s: %r", process_id, exc)
+        raise DiagramInvalidError([ProblemInfo(None, None, "Bộ máy quy trình không đọc được sơ đồ; hãy kiểm tra "
+                                               "các luồng nối và thuộc tính của các bước")]) from None
     names = {
         node.get("id"): (node.get("name") or node.get("id") or "").strip()
         for node in process.iter()

@@ -147,6 +147,7 @@ class HumanTask(Model):
     subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
     subject_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     form_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    step_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     candidate_role: Mapped[str | None] = mapped_column(String(64), nullable=True)
     candidate_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), nullable=True)
     candidate_user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.workflow.loader import BPMN_NS, NS, SPIFF_NS, executable_processes, parse_xml
+from app.workflow.loader import BPMN_NS, NS, SPIFF_NS, executable_processes, lane_role, parse_xml
 
 _TASKS = ("userTask", "serviceTask")
 
@@ -35,7 +35,7 @@ def org_references(xml: str) -> tuple[OrgReferenceInfo, ...]:
             if isinstance(node.tag, str) and node.get("id")
         }
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-            role = (lane.get("name") or "").strip()
+            role = lane_role(lane)
             members = [(ref.text or "").strip() for ref in lane.iterfind("bpmn:flowNodeRef", NS)]
             steps = [m for m in members if kinds.get(m) in _TASKS] or [lane.get("id", "")]
             for member in steps:

@@ -14,6 +14,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.core import clock, signals
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, RefusedError, ValidationError
 from app.extensions import db
+from app.workflow import steps
 from app.workflow.engine import (
     ReadyTaskInfo,
     WorkflowChanges,
@@ -33,6 +35,7 @@ from app.workflow.engine import (
     restore_run,
     start_run,
 )
+from app.workflow.errors import StepTakenError
 from app.workflow.info import ActorRef, HumanTaskInfo, InstanceInfo, ProcessVersionInfo
 from app.workflow.loader import Diagram, load_diagram, sha256_of
 from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
@@ -41,6 +44,8 @@ from app.workflow.step_writes import DoneMark, StepWrite, write_step
 from app.workflow.validation import validate_diagram
 
 MAX_FORM_DATA_BYTES = 64 * 1024
+# The task whose step handler is running in this context, and its proceed (see complete_task).
+_handling: ContextVar[tuple[int, Any] | None] = ContextVar("qlvb_step_handling", default=None)
 _RETURN_DECISIONS = {"return", "send_back", "rework"}
 
 
@@ -83,6 +88,7 @@ def task_info(row: HumanTask) -> HumanTaskInfo:
         completed_by_id=row.completed_by_id,
         form_data=row.form_data,
         comment=row.comment,
+        step_kind=row.step_kind,
     )
 
 
@@ -454,7 +460,8 @@ def _human_task_row(instance: Any, ready: ReadyTaskInfo, now: dt.datetime) -> di
     return {
         "agency_id": instance.agency_id, "task_uuid": ready.task_uuid, "bpmn_id": ready.bpmn_id, "name": ready.name,
         "process_key": instance.process_key, "subject_type": instance.subject_type,
-        "subject_id": instance.subject_id, "form_key": ready.form_key, "candidate_role": ready.lane,
+        "subject_id": instance.subject_id, "form_key": ready.form_key, "step_kind": ready.step_kind,
+        "candidate_role": ready.lane,
         "candidate_department_id": ready.candidate_department_id, "candidate_user_id": ready.candidate_user_id,
         "due_at": ready.due_at, "created_at": now,
     }
@@ -481,9 +488,8 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
 
     events = []
     if first_event is not None:
-        returned = isinstance(decision, str) and decision in _RETURN_DECISIONS
-        if first_event["kind"] == "completed" and (returned or run.reopened([f.task_uuid for f in fresh])):
-            first_event["kind"] = "returned"
+        if first_event["kind"] == "completed":
+            first_event["kind"] = _completion_kind(run, completed, decision, [f.task_uuid for f in fresh])
         events.append(first_event)
     events.extend(_event_row(instance.id, "operation", now, actor_id=actor_id, data={"operation": name})
                   for name in run.take_operations_called())
@@ -499,7 +505,7 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
         new_tasks=new_rows, events=[{k: v for k, v in e.items() if k != "instance_id"} for e in events],
     ))
     if not (outcome.done_ok and outcome.moved):
-        raise ConflictError(_CONFLICT)
+        raise StepTakenError(_CONFLICT)
     fresh_ids = [outcome.new_task_ids[row["task_uuid"]] for row in new_rows]
     if completed is not None and signals.task_completed.receivers:
         signals.task_completed.send("workflow", task=completed)
@@ -509,7 +515,7 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
                 id=task_id, instance_id=instance.id, claimed_by_id=None, state="open", completed_at=None,
                 completed_by_id=None, form_data=None, comment=None, **row)))
     _keep_after_commit(instance.id, revision, loaded)
-    return InstanceInfo(
+    info = InstanceInfo(
         id=instance.id,
         agency_id=instance.agency_id,
         process_key=instance.process_key,
@@ -523,6 +529,24 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
         completed_at=completed_at,
         open_task_ids=tuple(sorted(kept + fresh_ids)),
     )
+    if finished:
+        hook = steps.completion_hook(instance.process_key)
+        if hook is not None:
+            hook(info)
+    return info
+
+
+def _completion_kind(run: WorkflowRun, completed: HumanTaskInfo | None, decision: Any,
+                     fresh_uuids: list[str]) -> str:
+    """How the timeline names a completion: a return sends the route back; doing a step again after a
+    return is a resubmission (not another return)."""
+    if isinstance(decision, str) and decision in _RETURN_DECISIONS:
+        return "returned"
+    if completed is not None and run.repeated(completed.task_uuid):
+        return "resubmitted"
+    if run.reopened(fresh_uuids):
+        return "returned"
+    return "completed"
 
 
 def _check_form_data(form_data: Mapping[str, Any]) -> None:
@@ -591,18 +615,65 @@ def start_instance(
 
 
 def complete_task(
-    human_task_id: int, actor: ActorRef, form_data: Mapping[str, Any], *, comment: str | None = None
+    human_task_id: int,
+    actor: ActorRef,
+    form_data: Mapping[str, Any],
+    *,
+    comment: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> InstanceInfo:
-    """Complete an open task for ``actor``; exactly one of two concurrent completions wins.
+    """Complete an open task for ``actor``, with the domain effects its step kind declares.
 
-    PostgreSQL: the instance row lock makes the loser wait, then see the task done. SQLite (no row
-    locks): the loser's UPDATE of the task or instance finds the row moved on (optimistic lock).
+    The handler registered for the task's process and step kind (workflow/steps.py) runs first, in the
+    same transaction: it takes its own locks (the document before the instance, as every path does),
+    performs the kind's effects and proceeds with the engine step; ``inputs`` carries what the page
+    posted besides the form (files, a PIN, a confirmation) to it. Without a handler the step only moves
+    the engine. Exactly one of two concurrent completions wins: on PostgreSQL the instance row lock makes
+    the loser wait, then see the task done; on SQLite (no row locks) the loser's UPDATE of the task or
+    instance finds the row moved on (optimistic lock).
     """
+    active = _handling.get()
+    if active is not None and active[0] == human_task_id:
+        # A handler that reuses a domain service which itself completes the step: that call is its proceed.
+        return active[1](form_data)
+    row = _exec(select(_ht).where(_ht.c.id == bindparam("b_task_id")), {"b_task_id": human_task_id}).one_or_none()
+    if row is None:
+        raise NotFoundError("Không tìm thấy công việc")
+    handler = steps.step_handler(row.process_key, row.step_kind)
+    if handler is None:
+        return _complete_engine_step(human_task_id, actor, form_data, comment)
+    if row.state != "open":
+        raise StepTakenError(_CONFLICT)
+    if not can_act(row, actor):
+        raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{row.name}"')
+    proceeded: list[InstanceInfo] = []
+
+    def proceed(data: Mapping[str, Any]) -> InstanceInfo:
+        if proceeded:
+            raise RuntimeError(f"step handler {row.process_key}/{row.step_kind} proceeded twice")
+        proceeded.append(_complete_engine_step(human_task_id, actor, data, comment))
+        return proceeded[0]
+
+    context = steps.StepContext(task=task_info(row), actor=actor, data=form_data, comment=comment,
+                                inputs=dict(inputs or {}))
+    token = _handling.set((human_task_id, proceed))
+    try:
+        handler(context, proceed)
+    finally:
+        _handling.reset(token)
+    if not proceeded:
+        raise RuntimeError(f"step handler {row.process_key}/{row.step_kind} did not complete the step")
+    return proceeded[0]
+
+
+def _complete_engine_step(
+    human_task_id: int, actor: ActorRef, form_data: Mapping[str, Any], comment: str | None
+) -> InstanceInfo:
     try:
         return _complete_task(human_task_id, actor, form_data, comment)
     except IntegrityError:
         # A racing completion may hit the inbox's unique key before the revision check.
-        raise ConflictError(_CONFLICT) from None
+        raise StepTakenError(_CONFLICT) from None
 
 
 def _complete_task(
@@ -619,7 +690,7 @@ def _complete_task(
         rows = _exec(_STEP_TASKS, {"b_instance_id": instance.id, "b_task_id": human_task_id}).all()
     task = next((row for row in rows if row.id == human_task_id), None)
     if task is None or task.state != "open" or instance.status != "running":
-        raise ConflictError(_CONFLICT)
+        raise StepTakenError(_CONFLICT)
     if not can_act(task, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{task.name}"')
     _check_form_data(form_data)
@@ -685,7 +756,7 @@ def cancel_instance(instance_id: int, actor: ActorRef, *, comment: str | None = 
                 revision=instance.revision + 1)
     )
     if moved.rowcount != 1:
-        raise ConflictError(_CONFLICT)
+        raise StepTakenError(_CONFLICT)
     db.session.execute(insert(_ev), [_event_row(instance_id, "cancelled", now, actor_id=actor.user_id,
                                                 comment=comment)])
     return replace(instance_info(instance), status="cancelled", completed_at=now, revision=instance.revision + 1)

@@ -90,14 +90,14 @@ WITH done AS (
     WHERE id = ANY(CAST(:cancelled AS bigint[])) AND state = 'open'
 ), opened AS (
     INSERT INTO human_task (agency_id, instance_id, task_uuid, bpmn_id, name, process_key, subject_type,
-                            subject_id, form_key, candidate_role, candidate_department_id, candidate_user_id,
-                            state, due_at, created_at)
+                            subject_id, form_key, step_kind, candidate_role, candidate_department_id,
+                            candidate_user_id, state, due_at, created_at)
     SELECT r.agency_id, :instance_id, r.task_uuid, r.bpmn_id, r.name, r.process_key, r.subject_type, r.subject_id,
-           r.form_key, r.candidate_role, r.candidate_department_id, r.candidate_user_id, 'open', r.due_at,
+           r.form_key, r.step_kind, r.candidate_role, r.candidate_department_id, r.candidate_user_id, 'open', r.due_at,
            r.created_at
     FROM jsonb_to_recordset(CAST(:new_tasks AS jsonb)) AS r(
         agency_id integer, task_uuid text, bpmn_id text, name text, process_key text, subject_type text,
-        subject_id bigint, form_key text, candidate_role text, candidate_department_id integer,
+        subject_id bigint, form_key text, step_kind text, candidate_role text, candidate_department_id integer,
         candidate_user_id integer, due_at timestamptz, created_at timestamptz)
     RETURNING id, task_uuid
 ), logged AS (

@@ -27,6 +27,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "SECRET_KEY": "test-" + "x" * 40,
             "QLVB_INSTANCE_DIR": str(tmp / "instance"),
             "QLVB_UPLOAD_DIR": str(tmp / "files"),
+            # One signing folder and trust-root folder for the session; the `signing` fixture fills them.
+            "QLVB_SIGNING_DIR": str(tmp / "signing"),
+            "QLVB_TRUST_ROOTS": str(tmp / "trust"),
             "SERVER_NAME": None,
         })
         with application.app_context():
@@ -37,6 +40,46 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@dataclass(frozen=True)
+class SigningKit:
+    """The session's test PKI and a way to give an agency its seal and a leader a personal certificate."""
+
+    pki: Any
+    pin: str
+    install_agency: Callable[[str], None]
+    install_person: Callable[[str, str, str], None]
+
+
+@pytest.fixture(scope="session")
+def signing(app: Any, tmp_path_factory: pytest.TempPathFactory) -> SigningKit:
+    """Real certificates under a test root that every agency of the session trusts (tests/pki.py).
+
+    ``install_agency(code)`` writes the agency's seal certificate; ``install_person(code, email, name)`` a personal
+    one issued to that name and e-mail, unlocked by ``pin``."""
+    import shutil
+
+    from app.documents import settings
+    from tests.pki import issue_personal, make_pki
+
+    work = tmp_path_factory.mktemp("pki")
+    pki = make_pki(work)
+    keys, trust = Path(app.config["QLVB_SIGNING_DIR"]), Path(app.config["QLVB_TRUST_ROOTS"])
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / "root.der").write_bytes(pki.root.cert_der)
+
+    def install_agency(code: str) -> None:
+        (keys / code).mkdir(parents=True, exist_ok=True)
+        shutil.copy(pki.agency.p12_path, keys / code / "agency.p12")
+        app.config[f"QLVB_SIGNING_PASSPHRASE_{settings.env_key(code)}"] = pki.passphrase
+
+    def install_person(code: str, email: str, name: str) -> None:
+        (keys / code / "users").mkdir(parents=True, exist_ok=True)
+        person = issue_personal(pki, name, email, work, f"p-{secrets.token_hex(4)}")
+        shutil.copy(person.p12_path, keys / code / "users" / f"{email.lower()}.p12")
+
+    return SigningKit(pki=pki, pin=pki.passphrase, install_agency=install_agency, install_person=install_person)
 
 
 @pytest.fixture(autouse=True)

@@ -52,12 +52,13 @@ class TestPki:
     passphrase: str = PASSPHRASE
 
 
-def _name(common_name: str, org: str = "UBND tỉnh Vĩnh Phúc") -> x509.Name:
+def _name(common_name: str, org: str = "UBND tỉnh Vĩnh Phúc", email: str | None = None) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            *([x509.NameAttribute(NameOID.EMAIL_ADDRESS, email)] if email else []),
         ]
     )
 
@@ -73,9 +74,10 @@ def _issue(
     ca: bool,
     not_before: dt.datetime,
     not_after: dt.datetime,
+    email: str | None = None,
 ) -> Identity:
     key = _key()
-    subject = _name(common_name)
+    subject = _name(common_name, email=email)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -177,3 +179,11 @@ def make_pki(directory: pathlib.Path) -> TestPki:
         other_root=other_root,
         stranger=_with_p12(stranger, [], directory, "stranger"),
     )
+
+
+def issue_personal(pki: TestPki, common_name: str, email: str, directory: pathlib.Path, stem: str) -> Identity:
+    """A personal certificate for ``common_name`` (e-mail in the subject) under the test issuing CA, as .p12."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    person = _issue(common_name, pki.intermediate, ca=False, not_before=now - dt.timedelta(days=1),
+                    not_after=now + dt.timedelta(days=3650), email=email)
+    return _with_p12(person, [pki.intermediate], directory, stem)

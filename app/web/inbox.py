@@ -154,10 +154,13 @@ class TaskView(BaseView):
                     duplicate = exc.message
                 except ValidationError as exc:
                     db.session.rollback()
+                    elsewhere = []
                     for name, messages in exc.field_errors.items():
                         if name in form:
                             form[name].errors = list(form[name].errors or []) + list(messages)
-                    flash(exc.message, "danger")
+                        else:  # an input of the step beside the form (a PIN, a reason): say it in the message
+                            elsewhere.extend(messages)
+                    flash(" ".join([exc.message, *elsewhere]), "danger")
                 except DomainError as exc:
                     db.session.rollback()
                     log.warning("task %s refused for user %s: %s", task.id, actor.user_id, exc.log)

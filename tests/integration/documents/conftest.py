@@ -27,8 +27,9 @@ class Office:
 
 
 @pytest.fixture
-def office(make_agency: Callable[..., Any], make_account: Callable[..., Any]) -> Callable[..., Office]:
-    """A fresh agency whose incoming/outgoing processes are the SoICT templates, with one person per role."""
+def office(make_agency: Callable[..., Any], make_account: Callable[..., Any], signing: Any) -> Callable[..., Office]:
+    """A fresh agency whose incoming/outgoing processes are the SoICT templates, with one person per role; its
+    seal and its leader's personal certificate are installed (PIN ``signing.pin``) unless ``keys=False``."""
     from app.documents.workflow_ops import register_operations
     from app.extensions import db
     from app.tenancy.queries import departments_of
@@ -38,12 +39,13 @@ def office(make_agency: Callable[..., Any], make_account: Callable[..., Any]) ->
 
     register_operations()
 
-    def factory(*, abbreviation: str = "STN", numbering_policy: str = "single") -> Office:
+    def factory(*, abbreviation: str = "STN", numbering_policy: str = "single", keys: bool = True,
+                paper: bool = False) -> Office:
         agency = make_agency(abbreviation=abbreviation)
-        if numbering_policy != "single":
-            from app.tenancy.models import Agency
+        from app.tenancy.models import Agency
 
-            db.session.get(Agency, agency.id).numbering_policy = numbering_policy
+        row = db.session.get(Agency, agency.id)
+        row.numbering_policy, row.issues_on_paper = numbering_policy, paper
         for key in ("incoming", "outgoing"):
             xml = (PROCESSES / "templates" / f"{key}.bpmn").read_text(encoding="utf-8")
             publish_version(agency.id, key, xml, by_user_id=None, note="", known_roles=ROLES, known_forms=None,
@@ -59,6 +61,9 @@ def office(make_agency: Callable[..., Any], make_account: Callable[..., Any]) ->
             actors[key] = ActorRef(user_id=account.user_id, agency_id=agency.id, roles=frozenset({role}),
                                    department_id=depts[dept] if dept else None)
         db.session.commit()  # end the read transaction: on SQLite it holds the write lock
+        if keys:
+            signing.install_agency(agency.code)
+            signing.install_person(agency.code, accounts["leader"].email, "Cán bộ leader")
         return Office(agency.id, agency.code, depts, actors, accounts)
 
     return factory

@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.admin.permissions import register_grants
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ValidationError
 from app.designer import diagrams
 from app.designer.audit import AREA_LABELS, list_changes
 from app.designer.forms import catalog
@@ -18,12 +18,14 @@ from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.queries import staff_for_user
 from app.web.auth import current_agency
+from app.tenancy.roles import ROLE_LABELS, WORKFLOW_ROLES
 from app.workflow.errors import DiagramInvalidError
+from app.workflow.steps import process_kind
 
 DESIGN_MENU = "Thiết kế quy trình"
 READ_WRITE = {"index": "read", "modeler": "read", "xml": "read", "versions": "read", "diff": "read",
               "check": "read", "save": "write", "publish": "write", "rollback": "write", "adopt": "write",
-              "import_form": "read", "import_upload": "write"}
+              "import_form": "read", "import_upload": "write", "mapping": "write"}
 
 
 def owner_id() -> int | None:
@@ -206,9 +208,58 @@ class RoutingDesignerView(BaseView):
                                         name=diagrams.PROCESS_NAMES.get(key, key), problems=exc.problems,
                                         message=exc.message, filename=filename), 422
         db.session.commit()
+        notes = "".join(f" {note}." for note in result.notes)
+        if result.problems:
+            flash(f"Đã nhập “{filename}” thành bản nháp số {result.version.number}; còn {len(result.problems)} điểm "
+                  "cần ánh xạ sang cách QLVB chạy." + notes, "warning")
+            return redirect(url_for(".mapping", key=key))
         flash(f"Đã nhập “{filename}” thành bản nháp số {result.version.number}. Kiểm tra trên sơ đồ rồi ban hành."
-              + ("".join(f" {note}." for note in result.notes)), "success")
+              + notes, "success")
         return redirect(url_for(".modeler", key=key))
+
+    @expose("/process/<key>/mapping", methods=["GET", "POST"])
+    @has_access
+    def mapping(self, key: str) -> Any:
+        """Map an imported diagram: lanes to roles, steps to kinds and forms, branches to conditions."""
+        key = _key(key)
+        ctx = validation_context()
+        field_errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            form = request.form
+            lanes = {k[5:]: v for k, v in form.items() if k.startswith("lane-")}
+            steps = {k[5:]: (v, form.get(f"form-{k[5:]}", "")) for k, v in form.items() if k.startswith("kind-")}
+            conditions = {k[5:]: v for k, v in form.items() if k.startswith("cond-")}
+            defaults = {k[8:]: v for k, v in form.items() if k.startswith("default-")}
+            try:
+                result = diagrams.apply_import_mapping(owner_id(), key, lanes=lanes, steps=steps,
+                                                       conditions=conditions, defaults=defaults,
+                                                       by_user_id=actor_id(), ctx=ctx)
+            except ValidationError as exc:
+                db.session.rollback()
+                field_errors = dict(exc.field_errors)
+                flash(exc.message, "danger")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+            else:
+                db.session.commit()
+                if not result.problems:
+                    flash("Đã ánh xạ xong: sơ đồ chạy được. Kiểm tra trên sơ đồ rồi ban hành.", "success")
+                    return redirect(url_for(".modeler", key=key))
+                flash(f"Đã lưu ánh xạ; còn {len(result.problems)} điểm cần sửa.", "warning")
+        try:
+            version, info, proposed = diagrams.import_mapping(owner_id(), key)
+        except DomainError as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for(".index"))
+        problems = diagrams.problems_of(diagrams.editable_xml(owner_id(), key)[0], ctx, key)
+        kind_info = process_kind(key)
+        kinds = [(k.code, k.label) for k in (kind_info.all_kinds if kind_info else ()) if not k.automatic]
+        forms = [(f.key, f.title) for f in catalog(owner_id(), current_app.config["QLVB_FORMS_DIR"])]
+        return self.render_template("admin/designer_mapping.html", key=key, version=version, info=info,
+                                    proposed=proposed, problems=problems, kinds=kinds, forms=forms,
+                                    roles=[(r, ROLE_LABELS[r]) for r in sorted(WORKFLOW_ROLES)],
+                                    errors=field_errors, name=diagrams.PROCESS_NAMES.get(key, key))
 
 
 class DesignAuditView(BaseView):

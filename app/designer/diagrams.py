@@ -7,28 +7,31 @@ Every function validates first and changes nothing when it refuses (the caller c
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from app.core.errors import NotFoundError, RefusedError, ValidationError
-from app.core.text import nfc
+from app.core.errors import DomainError, NotFoundError, RefusedError, ValidationError
+from app.core.text import fold, nfc
 from app.extensions import db
-from app.tenancy.roles import WORKFLOW_ROLES
+from app.tenancy.queries import position_names, role_holders
+from app.tenancy.roles import ROLE_LABELS, WORKFLOW_ROLES
 from app.workflow import services as wf
 from app.workflow.dialects import adapt_foreign_dialects
 from app.workflow.diff import DiffResult, diff_versions
 from app.workflow.errors import DiagramInvalidError, ExpressionError, ProblemInfo
 from app.workflow.expressions import check_expression
 from app.workflow.info import ProcessVersionInfo
-from app.workflow.loader import MAX_DIAGRAM_BYTES, parse_xml
+from app.workflow.loader import MAX_DIAGRAM_BYTES, executable_processes, parse_xml
+from app.workflow.mapping import MappingInfo, apply_mapping, mapping_of
 from app.workflow.models import ProcessVersion
 from app.workflow.operations import registered_operations
 from app.workflow.references import operations_in
-from app.workflow.validation import validate_diagram
+from app.workflow.validation import ContractInfo, validate_diagram
 
 from . import forms as form_store
 from .audit import record_change
@@ -49,6 +52,14 @@ class ValidationContextInfo:
     roles: frozenset[str]
     forms: frozenset[str]
     operations: frozenset[str]
+    form_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    role_labels: Mapping[str, str] = field(default_factory=dict)
+    held_roles: Mapping[str, tuple[str, ...]] | None = None  # None: SoICT's templates (no one agency)
+    positions: tuple[str, ...] = ()
+
+    def contract(self, key: str) -> ContractInfo:
+        return ContractInfo(process_key=key, form_fields=self.form_fields, role_labels=self.role_labels,
+                            held_roles=self.held_roles, positions=self.positions)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class SaveResult:
 class ImportResult:
     version: ProcessVersionInfo
     notes: tuple[str, ...]
+    problems: tuple[ProblemInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,20 +108,34 @@ def _shipped_operations(processes_dir: str) -> frozenset[str]:
 
 
 def validation_context(owner_id: int | None, *, forms_dir: str, processes_dir: str) -> ValidationContextInfo:
+    keys = frozenset(form_store.form_keys(owner_id, forms_dir))
+    fields: dict[str, dict[str, str]] = {}
+    for key in keys:
+        try:
+            fields[key] = {f.name: f.label for f in form_store.effective_form(owner_id, key, forms_dir).fields}
+        except DomainError:
+            log.warning("form %s of owner %s does not load; diagrams using it are checked without its fields",
+                        key, owner_id)
+    holders = role_holders(owner_id) if owner_id is not None else None
     return ValidationContextInfo(
         roles=frozenset(WORKFLOW_ROLES),
-        forms=frozenset(form_store.form_keys(owner_id, forms_dir)),
+        forms=keys,
         operations=registered_operations() | _shipped_operations(processes_dir),
+        form_fields=fields,
+        role_labels=dict(ROLE_LABELS),
+        held_roles=holders,
+        positions=tuple(position_names(owner_id)) if owner_id is not None else (),
     )
 
 
-def _validate(xml: str, ctx: ValidationContextInfo) -> None:
-    validate_diagram(xml, known_roles=ctx.roles, known_forms=ctx.forms, known_operations=ctx.operations)
+def _validate(xml: str, ctx: ValidationContextInfo, key: str | None = None) -> None:
+    validate_diagram(xml, known_roles=ctx.roles, known_forms=ctx.forms, known_operations=ctx.operations,
+                     contract=ctx.contract(key) if key else None)
 
 
-def problems_of(xml: str, ctx: ValidationContextInfo) -> tuple[ProblemInfo, ...]:
+def problems_of(xml: str, ctx: ValidationContextInfo, key: str | None = None) -> tuple[ProblemInfo, ...]:
     try:
-        _validate(xml, ctx)
+        _validate(xml, ctx, key)
     except DiagramInvalidError as exc:
         return tuple(exc.problems)
     return ()
@@ -250,7 +276,7 @@ def save(owner_id: int | None, key: str, xml: str, *, by_user_id: int | None,
     """Keep the modeler's work as the open draft and return what still stops it from being published."""
     xml = _clean_xml(xml)
     parse_xml(xml)  # not XML, or hostile: refuse outright (DiagramInvalidError), nothing saved
-    problems = problems_of(xml, ctx)
+    problems = problems_of(xml, ctx, key)
     draft = _open_draft(owner_id, key)
     if draft is not None:
         before = {"number": draft.number, "sha256": draft.sha256}
@@ -279,7 +305,7 @@ def _publish_xml(owner_id: int | None, key: str, xml: str, *, by_user_id: int | 
                  ctx: ValidationContextInfo, action: str, summary: str) -> ProcessVersionInfo:
     previous = _newest(owner_id, key) or (_newest(None, key) if owner_id is not None else None)
     version = wf.publish_version(owner_id, key, xml, by_user_id=by_user_id, note=note, known_roles=ctx.roles,
-                                 known_forms=ctx.forms, known_operations=ctx.operations)
+                                 known_forms=ctx.forms, known_operations=ctx.operations, contract=ctx.contract(key))
     changes = diff_versions(previous.bpmn_xml, xml) if previous is not None else None
     record_change(
         agency_id=owner_id, actor_id=by_user_id, area="diagram", action=action, subject=key,
@@ -303,7 +329,7 @@ def publish(owner_id: int | None, key: str, note: str, *, by_user_id: int | None
     if draft is None:
         raise RefusedError("Không có bản nháp nào để ban hành; hãy sửa và lưu sơ đồ trước")
     xml, draft_id = draft.bpmn_xml, draft.id
-    _validate(xml, ctx)
+    _validate(xml, ctx, key)
     # The draft holds the next number already; it is replaced by the published row with the same content.
     db.session.execute(delete(ProcessVersion).where(ProcessVersion.id == draft_id, ProcessVersion.status == "draft"))
     db.session.flush()
@@ -336,8 +362,8 @@ def adopt_template(agency_id: int, key: str, note: str, *, by_user_id: int | Non
 
 def import_diagram(owner_id: int | None, key: str, data: bytes, filename: str, *, by_user_id: int | None,
                    ctx: ValidationContextInfo) -> ImportResult:
-    """Accept a .bpmn from another modeler as the open draft only if QLVB can run it; else refuse it whole
-    with every problem (DiagramInvalidError) and save nothing."""
+    """Take a .bpmn from another modeler as the open draft, with the problems that still stop it (the mapping
+    step resolves them). Only a file that is not a readable, harmless BPMN diagram is refused, saving nothing."""
     if not data:
         raise ValidationError("Tệp tải lên trống")
     if len(data) > MAX_DIAGRAM_BYTES:
@@ -352,7 +378,10 @@ def import_diagram(owner_id: int | None, key: str, data: bytes, filename: str, *
         ) from None
     adapted = adapt_foreign_dialects(nfc(xml))
     xml = adapted.xml
-    _validate(xml, ctx)
+    root = parse_xml(xml)  # hostile or not XML: refused whole
+    if len(executable_processes(root)) != 1:
+        _validate(xml, ctx, key)  # raises with the precise reason (no process, or several)
+    problems = problems_of(xml, ctx, key)
     draft = _open_draft(owner_id, key)
     if draft is not None:
         version = wf.update_draft(draft.id, xml, note=f"Nhập từ tệp {filename}")
@@ -362,4 +391,34 @@ def import_diagram(owner_id: int | None, key: str, data: bytes, filename: str, *
                   summary=f"Nhập tệp “{filename}” thành bản nháp số {version.number}",
                   after={"number": version.number, "sha256": version.sha256, "filename": filename,
                          "adapted": list(adapted.notes)})
-    return ImportResult(version, adapted.notes)
+    return ImportResult(version, adapted.notes, problems)
+
+
+def _suggest_role(name: str) -> str | None:
+    folded = fold(name)
+    for code, label in ROLE_LABELS.items():
+        if code in WORKFLOW_ROLES and (fold(label) == folded or fold(label) in folded or folded == code):
+            return code
+    return None
+
+
+def import_mapping(owner_id: int | None, key: str) -> tuple[ProcessVersionInfo, MappingInfo, dict[str, str]]:
+    """The open draft's mapping choices, with a role proposed for each lane whose name reads like one."""
+    draft = _open_draft(owner_id, key)
+    if draft is None:
+        raise NotFoundError("Không có bản nháp nào để ánh xạ; hãy nhập tệp sơ đồ trước")
+    info = mapping_of(draft.bpmn_xml)
+    proposed = {lane.element_id: lane.role or _suggest_role(lane.name) or "" for lane in info.lanes}
+    return wf.version_info(draft), info, proposed
+
+
+def apply_import_mapping(owner_id: int | None, key: str, *, lanes: Mapping[str, str],
+                         steps: Mapping[str, tuple[str, str]], conditions: Mapping[str, str],
+                         defaults: Mapping[str, str], by_user_id: int | None,
+                         ctx: ValidationContextInfo) -> SaveResult:
+    draft = _open_draft(owner_id, key)
+    if draft is None:
+        raise NotFoundError("Không có bản nháp nào để ánh xạ")
+    xml = apply_mapping(draft.bpmn_xml, process_key=key, lanes=lanes, steps=steps, conditions=conditions,
+                        defaults=defaults, known_roles=ctx.roles, known_forms=ctx.forms)
+    return save(owner_id, key, xml, by_user_id=by_user_id, ctx=ctx)

@@ -71,7 +71,7 @@ def sync_processes(processes_dir: str | Path, forms_dir: str | Path) -> SyncResu
                 with db.session.begin_nested():
                     version = publish_version(agency_id, key, xml, by_user_id=None, note=f"Nạp từ processes/{label}",
                                               known_roles=ctx.roles, known_forms=ctx.forms,
-                                              known_operations=ctx.operations)
+                                              known_operations=ctx.operations, contract=ctx.contract(key))
             except DiagramInvalidError as exc:
                 result.refused[label] = [p.message_vi for p in exc.problems]
                 log.error("processes/%s refused: %s", label, "; ".join(result.refused[label]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import select
 
 from app.extensions import db
@@ -119,3 +120,22 @@ def agency_snapshot(agency_id: int) -> dict[str, object]:
         "positions": [{"code": p.code, "name": p.name, "role": p.role} for p in positions_of(agency_id)],
         "departments": tree(None),
     }
+
+
+def role_holders(agency_id: int) -> dict[str, tuple[str, ...]]:
+    """Who can take a lane of each role: the agency's positions of that role, and active staff holding it."""
+    out: dict[str, list[str]] = {}
+    for name, role in db.session.execute(select(Position.name, Position.role).where(Position.agency_id == agency_id,
+                                                                                    Position.role.is_not(None))):
+        out.setdefault(role, []).append(name)
+    rows = db.session.execute(
+        select(Staff.full_name, Role.name).join(User, User.id == Staff.user_id)
+        .join(User.roles).where(Staff.agency_id == agency_id, Staff.active.is_(True)))
+    for full_name, role in rows:
+        out.setdefault(role, []).append(full_name)
+    return {role: tuple(dict.fromkeys(names)) for role, names in out.items()}
+
+
+def position_names(agency_id: int) -> list[str]:
+    return list(db.session.scalars(select(Position.name).where(Position.agency_id == agency_id)
+                                   .order_by(Position.sort_order, Position.id)))

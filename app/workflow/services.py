@@ -41,7 +41,7 @@ from app.workflow.loader import Diagram, load_diagram, sha256_of
 from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
 from app.workflow.operations import InstanceRef
 from app.workflow.step_writes import DoneMark, StepWrite, write_step
-from app.workflow.validation import validate_diagram
+from app.workflow.validation import ContractInfo, validate_diagram
 
 MAX_FORM_DATA_BYTES = 64 * 1024
 # The task whose step handler is running in this context, and its proceed (see complete_task).
@@ -165,9 +165,11 @@ def publish_version(
     known_roles: Collection[str],
     known_forms: Collection[str] | None,
     known_operations: Collection[str] | None = None,
+    contract: ContractInfo | None = None,
 ) -> ProcessVersionInfo:
     """Validate and publish a new immutable, numbered version (``agency_id=None``: a SoICT template)."""
-    validate_diagram(bpmn_xml, known_roles=known_roles, known_forms=known_forms, known_operations=known_operations)
+    validate_diagram(bpmn_xml, known_roles=known_roles, known_forms=known_forms, known_operations=known_operations,
+                     contract=contract)
     row = _insert_version(agency_id, process_key, bpmn_xml, by_user_id=by_user_id, note=note, status="published")
     return version_info(row)
 
@@ -202,13 +204,15 @@ def publish_draft(
     known_roles: Collection[str],
     known_forms: Collection[str] | None,
     known_operations: Collection[str] | None = None,
+    contract: ContractInfo | None = None,
 ) -> ProcessVersionInfo:
     row = db.session.get(ProcessVersion, version_id)
     if row is None:
         raise NotFoundError("Không tìm thấy phiên bản quy trình")
     if row.status != "draft":
         raise RefusedError(f"Phiên bản số {row.number} đã được ban hành")
-    validate_diagram(row.bpmn_xml, known_roles=known_roles, known_forms=known_forms, known_operations=known_operations)
+    validate_diagram(row.bpmn_xml, known_roles=known_roles, known_forms=known_forms, known_operations=known_operations,
+                     contract=contract)
     row.status = "published"
     row.created_at = clock.now()
     db.session.flush()
@@ -530,7 +534,7 @@ def _write_step(instance: Any, loaded: _Loaded, open_before: Mapping[str, int], 
         open_task_ids=tuple(sorted(kept + fresh_ids)),
     )
     if finished:
-        hook = steps.completion_hook(instance.process_key)
+        hook = steps.completion_hook(instance.process_key, instance.subject_type)
         if hook is not None:
             hook(info)
     return info
@@ -639,7 +643,7 @@ def complete_task(
     row = _exec(select(_ht).where(_ht.c.id == bindparam("b_task_id")), {"b_task_id": human_task_id}).one_or_none()
     if row is None:
         raise NotFoundError("Không tìm thấy công việc")
-    handler = steps.step_handler(row.process_key, row.step_kind)
+    handler = steps.step_handler(row.process_key, row.step_kind, row.subject_type)
     if handler is None:
         return _complete_engine_step(human_task_id, actor, form_data, comment)
     if row.state != "open":

@@ -156,9 +156,15 @@ def register_step_handler(process_key: str, kind: str, handler: StepHandler) -> 
         _handlers[(process_key, kind)] = handler
 
 
-def step_handler(process_key: str, kind: str | None) -> StepHandler | None:
+def step_handler(process_key: str, kind: str | None, subject_type: str | None = None) -> StepHandler | None:
+    """The handler of ``kind`` in ``process_key``; none when the instance is about another kind of subject
+    than the process kind declares (its effects belong to that subject's domain)."""
     if not kind:
         return None
+    if subject_type is not None:
+        info = _process_kinds.get(process_key)
+        if info is not None and info.subject_type != subject_type:
+            return None
     return _handlers.get((process_key, kind))
 
 
@@ -179,7 +185,10 @@ def register_completion_hook(process_key: str, fn: CompletionHook) -> None:
         _completion_hooks[process_key] = fn
 
 
-def completion_hook(process_key: str) -> CompletionHook | None:
+def completion_hook(process_key: str, subject_type: str | None = None) -> CompletionHook | None:
+    info = _process_kinds.get(process_key)
+    if subject_type is not None and info is not None and info.subject_type != subject_type:
+        return None
     return _completion_hooks.get(process_key)
 
 

@@ -273,13 +273,14 @@ def _check_events(c: _Collector, process: etree._Element) -> None:
     for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         values = [child for child in timer if _local(child)[1] in ("timeDuration", "timeDate", "timeCycle")]
         if not values:
-            c.add(timer, "sự kiện hẹn giờ chưa có giá trị (khoảng thời gian, thời điểm hoặc chu kỳ)")
+            c.add(timer.getparent() if timer.getparent() is not None else timer, "sự kiện hẹn giờ chưa có giá trị (khoảng thời gian, thời điểm hoặc chu kỳ)")
         for child in values:
             kind = _local(child)[1]
             try:
                 parse_timer(kind, child.text)
             except TimerValueError as exc:
-                c.add(child, f"hẹn giờ không hợp lệ: {exc.message}; cần một {KIND_LABELS[kind]}")
+                event = timer.getparent() if timer.getparent() is not None else child
+                c.add(event, f"hẹn giờ không hợp lệ: {exc.message}; cần một {KIND_LABELS[kind]}")
     if process.find("bpmn:startEvent", NS) is None:
         c.add(process, "quy trình chưa có sự kiện bắt đầu")
     if next(process.iter(f"{{{BPMN_NS}}}endEvent"), None) is None:

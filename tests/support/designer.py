@@ -16,7 +16,7 @@ def template(key: str) -> str:
 def with_check_step(xml: str) -> str:
     """The incoming template with a clerk step "Kiểm tra thể thức" between registering and assigning."""
     step = (
-        '<bpmn:userTask id="check_format" name="Kiểm tra thể thức">'
+        '<bpmn:userTask id="check_format" name="Kiểm tra thể thức" qlvb:stepKind="task">'
         '<bpmn:extensionElements><spiffworkflow:properties>'
         '<spiffworkflow:property name="formKey" value="incoming_register" />'
         '<spiffworkflow:property name="dueDays" value="1" />'

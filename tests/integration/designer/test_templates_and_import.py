@@ -70,28 +70,25 @@ def _upload(client: Any, name: str) -> Any:
                             content_type="multipart/form-data")
 
 
-def test_import_camunda_diagram_becomes_a_draft(agency_admin: Any) -> None:
+def test_import_camunda_diagram_becomes_a_draft_to_map(agency_admin: Any) -> None:
     owner = agency_admin.agency.id
     resp = _upload(agency_admin.client, "camunda_valid.bpmn")
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/designer/process/incoming/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/designer/process/incoming/mapping")
     draft = db.session.scalar(select(ProcessVersion).where(ProcessVersion.agency_id == owner))
     assert draft.status == "draft"
     assert 'name="formKey" value="incoming_register"' in draft.bpmn_xml  # camunda:formKey understood
-    page = agency_admin.client.get("/designer/process/incoming/").get_data(as_text=True)
+    page = unescape(agency_admin.client.get("/designer/process/incoming/mapping").get_data(as_text=True))
     assert "camunda:formKey" in page  # the flash says what was adapted
+    assert "chưa chọn loại bước" in page and "phải có bước «Xử lý văn bản»" in page  # what is left, precisely
 
 
-def test_import_refuses_what_qlvb_cannot_run_and_saves_nothing(agency_admin: Any) -> None:
+def test_import_refuses_what_is_not_a_diagram_and_names_what_it_cannot_run(agency_admin: Any) -> None:
     owner = agency_admin.agency.id
-    expected = {
-        "script_task.bpmn": ['Bước kịch bản "Tự phân công" (id=Activity_assign): bước kịch bản (scriptTask) '
-                             "không được phép"],
-        "unknown_lane.bpmn": ['Làn "Giám đốc" (id=Lane_2): vai trò "Giám đốc" không tồn tại'],
-        "message_event.bpmn": ["sự kiện thông điệp chưa được hỗ trợ", 'khai báo "message" không được hỗ trợ'],
+    refused = {
         "not_xml.bpmn": ["Tệp sơ đồ không phải XML hợp lệ (dòng 1)"],
         "entity_bomb.bpmn": ["Tệp sơ đồ chứa khai báo DTD/thực thể XML, không được phép vì lý do an toàn"],
     }
-    for name, messages in expected.items():
+    for name, messages in refused.items():
         resp = _upload(agency_admin.client, name)
         html = unescape(resp.get_data(as_text=True))
         assert resp.status_code == 422, name
@@ -100,6 +97,19 @@ def test_import_refuses_what_qlvb_cannot_run_and_saves_nothing(agency_admin: Any
         for message in messages:
             assert message in html, (name, message)
     assert _count(owner) == 0
+    # A readable diagram becomes a draft; what QLVB cannot run is named in the admin's words, no XML tags.
+    kept = {
+        "script_task.bpmn": ["Bước kịch bản «Tự phân công» (mã Activity_assign): bước chạy kịch bản không được phép"],
+        "unknown_lane.bpmn": ["Làn «Giám đốc» (mã Lane_2): vai trò «Giám đốc» không có trong danh mục"],
+        "message_event.bpmn": ["sự kiện thông điệp chưa được hỗ trợ"],
+    }
+    for name, messages in kept.items():
+        resp = _upload(agency_admin.client, name)
+        assert resp.status_code == 302, name
+        html = unescape(agency_admin.client.get("/designer/process/incoming/mapping").get_data(as_text=True))
+        for message in messages:
+            assert message in html, (name, message)
+        assert "scriptTask" not in html and "messageEventDefinition" not in html
 
 
 def test_template_step_added_in_diff_page(agency_admin: Any, ctx: Any) -> None:

@@ -32,14 +32,14 @@ def _next_step(instance_id: int, actor: ActorRef) -> str:
 
 def test_save_reports_problems_on_elements_and_keeps_the_draft(agency_admin: Any, ctx: Any) -> None:
     owner = agency_admin.agency.id
-    broken = with_check_step(template("incoming")).replace('name="leader"', 'name="giam_doc"').replace(
+    broken = with_check_step(template("incoming")).replace('qlvb:role="leader"', 'qlvb:role="giam_doc"').replace(
         'request_reply == True', "__import__('os').system('id')")
     result = diagrams.save(owner, "incoming", broken, by_user_id=agency_admin.admin.user_id, ctx=ctx)
     db.session.commit()
     assert result.version.status == "draft"
     by_element = {p.element_id: p.message_vi for p in result.problems}
-    assert 'vai trò "giam_doc" không tồn tại' in by_element["Lane_leader"]
-    assert by_element["Flow_reply"].startswith('Luồng "Có" (id=Flow_reply): Điều kiện không hợp lệ')
+    assert "vai trò «giam_doc» không có trong danh mục" in by_element["Lane_leader"]
+    assert by_element["Flow_reply"].startswith("Luồng «Có» (mã Flow_reply): Điều kiện không hợp lệ")
     # Saving again updates the same draft rather than piling up numbers.
     again = diagrams.save(owner, "incoming", broken, by_user_id=agency_admin.admin.user_id, ctx=ctx)
     assert again.version.id == result.version.id

@@ -338,7 +338,8 @@ def _check_user_tasks(
             c.add(task, f"biểu mẫu «{form_key}» không tồn tại")
         kind_code = (task.get(STEP_KIND_ATTR) or "").strip()
         if not kind_code:
-            c.add(task, "bước chưa chọn loại bước (việc bước này làm với hồ sơ)")
+            if kind_of is not None:  # a process without a declared kind: its steps are plain steps
+                c.add(task, "bước chưa chọn loại bước (việc bước này làm với hồ sơ)")
         elif kind_of is not None:
             kind = kind_of.kind(kind_code)
             if kind is None or kind.automatic:

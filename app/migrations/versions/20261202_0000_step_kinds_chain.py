@@ -70,6 +70,15 @@ def _with_kinds(xml: str) -> str:
     return re.sub(r"<((?:\w+:)?lane)\b([^>]*)>", lane, out)
 
 
+def _add_user_reference(name: str) -> None:
+    """A nullable document column referencing ab_user, without rebuilding the table on SQLite."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE document ADD COLUMN {name} INTEGER REFERENCES ab_user (id)")
+    else:
+        op.add_column("document", sa.Column(name, sa.Integer(), nullable=True))
+        op.create_foreign_key(f"fk_document_{name}_ab_user", "document", "ab_user", [name], ["id"])
+
+
 def upgrade():
     op.add_column("human_task", sa.Column("step_kind", sa.String(length=32), nullable=True))
     human_task = sa.table("human_task", sa.column("form_key", sa.String), sa.column("step_kind", sa.String))
@@ -85,19 +94,17 @@ def upgrade():
             conn.execute(version.update().where(version.c.id == row.id).values(
                 bpmn_xml=xml, sha256=hashlib.sha256(xml.encode("utf-8")).hexdigest()))
 
-    with op.batch_alter_table("agency") as batch:
-        batch.add_column(sa.Column("issues_on_paper", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("document") as batch:
-        batch.add_column(sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("approved_by_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("signature_override_reason", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("returned_reason", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("recalled_by_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("recall_reason", sa.Text(), nullable=True))
-        batch.create_foreign_key("fk_document_approved_by_id_ab_user", "ab_user", ["approved_by_id"], ["id"])
-        batch.create_foreign_key("fk_document_recalled_by_id_ab_user", "ab_user", ["recalled_by_id"], ["id"])
+    # Plain ADD COLUMN: on SQLite a batch (copy-and-move) rebuild of "document" would drop the triggers
+    # that keep its full-text index (migration 0700) in step.
+    op.add_column("agency", sa.Column("issues_on_paper", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("document", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
+    _add_user_reference("approved_by_id")
+    op.add_column("document", sa.Column("signature_override_reason", sa.Text(), nullable=True))
+    op.add_column("document", sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("document", sa.Column("returned_reason", sa.Text(), nullable=True))
+    op.add_column("document", sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True))
+    _add_user_reference("recalled_by_id")
+    op.add_column("document", sa.Column("recall_reason", sa.Text(), nullable=True))
 
     op.create_table(
         "document_revision",
@@ -157,12 +164,8 @@ def downgrade():
     op.drop_index("ix_delivery_document", table_name="delivery")
     op.drop_table("delivery")
     op.drop_table("document_revision")
-    with op.batch_alter_table("document") as batch:
-        batch.drop_constraint("fk_document_recalled_by_id_ab_user", type_="foreignkey")
-        batch.drop_constraint("fk_document_approved_by_id_ab_user", type_="foreignkey")
-        for name in ("recall_reason", "recalled_by_id", "recalled_at", "returned_reason", "returned_at",
-                     "signature_override_reason", "approved_by_id", "approved_at"):
-            batch.drop_column(name)
-    with op.batch_alter_table("agency") as batch:
-        batch.drop_column("issues_on_paper")
+    for name in ("recall_reason", "recalled_by_id", "recalled_at", "returned_reason", "returned_at",
+                 "signature_override_reason", "approved_by_id", "approved_at"):
+        op.drop_column("document", name)
+    op.drop_column("agency", "issues_on_paper")
     op.drop_column("human_task", "step_kind")

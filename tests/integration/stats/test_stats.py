@@ -35,8 +35,8 @@ def frozen():
     clock.freeze(None)
 
 
-def _open_task(doc_id: int, bpmn_id: str) -> HumanTask:
-    return db.session.scalar(select(HumanTask).where(HumanTask.subject_id == doc_id, HumanTask.bpmn_id == bpmn_id,
+def _open_task(doc_id: int, kind: str) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(HumanTask.subject_id == doc_id, HumanTask.step_kind == kind,
                                                      HumanTask.state == "open"))
 
 
@@ -60,7 +60,7 @@ def _expected_tasks(agency_id: int, period: Period, now: dt.datetime, key=lambda
 
 
 @pytest.fixture
-def march(office, frozen):
+def march(office, frozen, signing):
     """An agency's March 2026: 3 incoming (2 electronic, 1 with a valid signature), 2 outgoing drafts of which
     1 issued with a signed file, one assignment on time and one late, and one incoming in April."""
     o = office()
@@ -79,12 +79,10 @@ def march(office, frozen):
         documents.record_assignment(doc.id, actor=leader, lead_department_id=o.depts["nv"])
         wf.complete_task(_open_task(doc.id, "assign").id, leader, assignment)
     frozen(at("2026-03-10", 15))
-    documents.issue_outgoing(drafts[0].id, issue_date=dt.date(2026, 3, 10))
-    issued = db.session.get(Document, drafts[0].id)
-    blob = b"%PDF-1.7 ky so"  # a stored blob: the storage sweep test checks every row names one
-    issued.attachments.append(Attachment(filename="ky-so.pdf", content_type="application/pdf", size=len(blob),
-                                         sha256=hashlib.sha256(blob).hexdigest(),
-                                         storage_key=default_storage().put(blob), kind="signed"))
+    issued = drafts[0]  # through the chain: reviewed, approved and signed (number, final PDF), sealed and issued
+    wf.complete_task(_open_task(issued.id, "review").id, o.actors["head"], {"decision": "approve"})
+    wf.complete_task(_open_task(issued.id, "sign").id, leader, {"decision": "approve"}, inputs={"pin": signing.pin})
+    wf.complete_task(_open_task(issued.id, "issue").id, clerk, {})
     db.session.commit()
     frozen(at("2026-04-02"))
     documents.register_incoming(o.agency_id, actor=clerk, data=incoming_data(channel="electronic",
@@ -116,8 +114,9 @@ def test_agency_totals_for_a_month(march):
     expected = _expected_tasks(o.agency_id, period, clock.now())[o.agency_id]
     assert (a.tasks.done_on_time, a.tasks.done_late, a.tasks.pending, a.tasks.overdue) == (
         expected["on_time"], expected["late"], expected["pending"], expected["overdue"])
-    # Written out: 3 registrations + 2 drafts + 1 assignment on time, 1 assignment late.
-    assert (a.tasks.done_on_time, a.tasks.done_late) == (6, 1)
+    # Written out: 3 registrations + 2 drafts + 1 assignment + signing + issue on time; 1 assignment and the
+    # review (opened 02/03, due in 2 working days, done 10/03) late.
+    assert (a.tasks.done_on_time, a.tasks.done_late) == (8, 2)
     assert a.tasks.pending == expected["pending"] > 0
 
 
@@ -136,10 +135,10 @@ def test_departments_and_people(march):
     stats = agency_stats(o.agency_id, Period("month", 2026, 3))
     by_dept = {d.code: d for d in stats.departments}
     leader = next(p for p in stats.people if p.key == o.accounts["leader"].user_id)
-    assert (leader.tasks.done_on_time, leader.tasks.done_late) == (1, 1)
-    assert leader.tasks.on_time_rate == 50.0
+    assert (leader.tasks.done_on_time, leader.tasks.done_late) == (2, 1)  # assignments, and the signature
+    assert leader.tasks.on_time_rate == 66.7
     clerk = next(p for p in stats.people if p.key == o.accounts["clerk"].user_id)
-    assert (clerk.tasks.done_on_time, clerk.tasks.done_late) == (3, 0)
+    assert (clerk.tasks.done_on_time, clerk.tasks.done_late) == (4, 0)  # 3 registrations and the issue
     # The two assigned documents lead in "nv"; the department's task counts add up to the agency's.
     assert by_dept["nv"].incoming_registered == 2
     assert sum(d.tasks.total for d in stats.departments) == stats.agency.tasks.total

@@ -43,8 +43,9 @@ def operations() -> Iterator[OperationLog]:
     yield log
     for name in names:
         unregister_operation(name)
-        if name in previous:
-            register_operation(name, previous[name])
+    from app.bootstrap import register_domain_steps
+
+    register_domain_steps()  # the real operations, with the step kinds and outputs they declare
 
 
 @dataclass

@@ -18,7 +18,7 @@ def _only_open(instance_id: int) -> Any:
 def test_pages_merge_every_branch_in_due_order(org: Any, publish: Any) -> None:
     publish(org.agency_id, "incoming")
     a = org.actors
-    started = [services.start_instance(org.agency_id, "incoming", subject_type="incoming", subject_id=i, data={},
+    started = [services.start_instance(org.agency_id, "incoming", subject_type="test", subject_id=i, data={},
                                        actor=a["clerk"]) for i in range(4)]
     first = started[0].id
     services.complete_task(_only_open(first).id, a["clerk"], {})

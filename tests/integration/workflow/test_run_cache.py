@@ -22,7 +22,7 @@ def test_cache_is_filled_on_commit_and_ignored_when_another_node_moved_on(org: A
     publish(org.agency_id, "incoming")
     db.session.commit()
     a = org.actors
-    inst = services.start_instance(org.agency_id, "incoming", subject_type="incoming", subject_id=1, data={},
+    inst = services.start_instance(org.agency_id, "incoming", subject_type="test", subject_id=1, data={},
                                    actor=a["clerk"])
     assert _cached_revision(inst.id) is None  # not before the commit
     db.session.commit()
@@ -50,7 +50,7 @@ def test_a_rolled_back_step_never_reaches_the_cache(org: Any, publish: Any) -> N
     publish(org.agency_id, "incoming")
     db.session.commit()
     a = org.actors
-    inst = services.start_instance(org.agency_id, "incoming", subject_type="incoming", subject_id=2, data={},
+    inst = services.start_instance(org.agency_id, "incoming", subject_type="test", subject_id=2, data={},
                                    actor=a["clerk"])
     db.session.commit()
     register = _only_open(inst.id)
@@ -67,7 +67,7 @@ def test_a_rolled_back_step_never_reaches_the_cache(org: Any, publish: Any) -> N
 def test_steps_within_one_transaction_chain_on_the_pending_workflow(org: Any, publish: Any) -> None:
     publish(org.agency_id, "incoming")
     a = org.actors
-    inst = services.start_instance(org.agency_id, "incoming", subject_type="incoming", subject_id=3, data={},
+    inst = services.start_instance(org.agency_id, "incoming", subject_type="test", subject_id=3, data={},
                                    actor=a["clerk"])
     services.complete_task(_only_open(inst.id).id, a["clerk"], {})
     last = services.complete_task(_only_open(inst.id).id, a["leader"], {"lead_department_id": org.dept_a})

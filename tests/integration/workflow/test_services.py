@@ -23,7 +23,7 @@ def _only_open(instance_id: int) -> Any:
 
 
 def _start_incoming(org: Any, subject_id: int = 1) -> Any:
-    return services.start_instance(org.agency_id, "incoming", subject_type="incoming", subject_id=subject_id,
+    return services.start_instance(org.agency_id, "incoming", subject_type="test", subject_id=subject_id,
                                    data={}, actor=org.actors["clerk"])
 
 
@@ -53,14 +53,15 @@ def test_published_version_is_immutable(org: Any, publish: Any) -> None:
 
 
 def test_publish_refuses_invalid_diagram_with_all_problems(org: Any) -> None:
-    xml = template("incoming").replace('name="leader"', 'name="boss"').replace('value="incoming_assign"', 'value="x"')
+    xml = template("incoming").replace('qlvb:role="leader"', 'qlvb:role="boss"').replace('value="incoming_assign"',
+                                                                                        'value="x"')
     with pytest.raises(DiagramInvalidError) as info:
         services.publish_version(org.agency_id, "incoming", xml, by_user_id=None, note="", known_roles=ROLES,
                                  known_forms={"incoming_register", "incoming_assign_specialist", "incoming_process",
                                               "incoming_confirm"}, known_operations={"documents.start_reply"})
     messages = [p.message_vi for p in info.value.problems]
-    assert any('vai trò "boss" không tồn tại' in m for m in messages)
-    assert any(m == 'Bước "Phân công xử lý" (id=assign): biểu mẫu "x" không tồn tại' for m in messages)
+    assert any("vai trò «boss» không có trong danh mục" in m for m in messages)
+    assert any(m == "Bước «Phân công xử lý» (mã assign): biểu mẫu «x» không tồn tại" for m in messages)
 
 
 def test_incoming_route_with_reply_and_send_back(org: Any, publish: Any, operations: Any) -> None:
@@ -114,13 +115,13 @@ def test_incoming_route_with_reply_and_send_back(org: Any, publish: Any, operati
     progress = queries.instance_progress(inst.id)
     assert {"register", "process", "confirm", "start_reply"} <= progress.done_ids
     assert progress.active_ids == frozenset()
-    assert [i.id for i in queries.instances_for_subject("incoming", 501)] == [inst.id]
+    assert [i.id for i in queries.instances_for_subject("test", 501)] == [inst.id]
 
 
 def test_outgoing_route_runs_service_tasks(org: Any, publish: Any, operations: Any) -> None:
     publish(org.agency_id, "outgoing")
     a = org.actors
-    inst = services.start_instance(org.agency_id, "outgoing", subject_type="outgoing", subject_id=9,
+    inst = services.start_instance(org.agency_id, "outgoing", subject_type="test", subject_id=9,
                                    data={}, actor=a["spec_a"])
     draft = _only_open(inst.id)
     assert draft.candidate_user_id == a["spec_a"].user_id
@@ -133,8 +134,8 @@ def test_outgoing_route_runs_service_tasks(org: Any, publish: Any, operations: A
     services.complete_task(_only_open(inst.id).id, a["leader"], {"decision": "approve"})
     done = services.complete_task(_only_open(inst.id).id, a["clerk"], {"copies": 3})
     assert done.status == "completed"
-    assert [c[0] for c in operations.calls] == ["documents.issue", "documents.deliver"]
-    assert operations.calls[1][2]["issued_number"] == 17  # an operation's result reaches the next step
+    assert [c[0] for c in operations.calls] == ["documents.deliver"]
+    assert operations.calls[0][2]["copies"] == 3  # what a step's form said reaches the operation
 
 
 def test_instance_finishes_on_the_version_it_started_with(org: Any, publish: Any, operations: Any) -> None:

@@ -17,8 +17,8 @@ from app.designer.forms import catalog
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.queries import staff_for_user
-from app.web.auth import current_agency
 from app.tenancy.roles import ROLE_LABELS, WORKFLOW_ROLES
+from app.web.auth import current_agency
 from app.workflow.errors import DiagramInvalidError
 from app.workflow.steps import process_kind
 

@@ -112,7 +112,8 @@ def mapping_of(xml: str) -> MappingInfo:
             for flow in outgoing:
                 condition = flow.find("bpmn:conditionExpression", NS)
                 branches.append(BranchChoice(
-                    flow.get("id", ""), gateway.get("id", ""), _name(gateway), _name(flow), names.get(flow.get("targetRef"), ""),
+                    flow.get("id", ""), gateway.get("id", ""), _name(gateway), _name(flow),
+                    names.get(flow.get("targetRef"), ""),
                     translate_condition(condition.text or "") if condition is not None else "",
                     gateway.get("default") == flow.get("id")))
     return MappingInfo(lanes, steps, tuple(branches))

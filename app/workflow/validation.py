@@ -273,7 +273,8 @@ def _check_events(c: _Collector, process: etree._Element) -> None:
     for timer in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         values = [child for child in timer if _local(child)[1] in ("timeDuration", "timeDate", "timeCycle")]
         if not values:
-            c.add(timer.getparent() if timer.getparent() is not None else timer, "sự kiện hẹn giờ chưa có giá trị (khoảng thời gian, thời điểm hoặc chu kỳ)")
+            owner = timer.getparent() if timer.getparent() is not None else timer
+            c.add(owner, "sự kiện hẹn giờ chưa có giá trị (khoảng thời gian, thời điểm hoặc chu kỳ)")
         for child in values:
             kind = _local(child)[1]
             try:

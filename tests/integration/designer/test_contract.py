@@ -28,7 +28,8 @@ def _renamed(xml: str) -> str:
     for n, old in enumerate(ids):
         new = f"Activity_{n:04d}x"
         for before, after in ((f'id="{old}"', f'id="{new}"'), (f'Ref="{old}"', f'Ref="{new}"'),
-                              (f'bpmnElement="{old}"', f'bpmnElement="{new}"'), (f'default="{old}"', f'default="{new}"'),
+                              (f'bpmnElement="{old}"', f'bpmnElement="{new}"'),
+                              (f'default="{old}"', f'default="{new}"'),
                               (f'id="{old}_di"', f'id="{new}_di"'), (f">{old}<", f">{new}<")):
             xml = xml.replace(before, after)
     return xml

@@ -240,8 +240,8 @@ def _delivered(sender, receiver, signing):
     _to_signature(sender, doc, signing)
     wf.complete_task(_task(doc.instance_id, "issue").id, sender.actors["clerk"], {})
     db.session.commit()
-    (copy,) = [c for c in queries.list_documents(receiver.agency_id, direction="incoming",
-                                                 actor=receiver.actors["clerk"]).items if c.source_document_id == doc.id]
+    listed = queries.list_documents(receiver.agency_id, direction="incoming", actor=receiver.actors["clerk"]).items
+    (copy,) = [c for c in listed if c.source_document_id == doc.id]
     return doc, copy
 
 
@@ -277,7 +277,7 @@ def test_return_to_sender_and_recall(office, signing) -> None:
 
 def test_a_modified_signature_blocks_registration_until_a_reason(office, signing, sample_pdf) -> None:
     sender, receiver = office(abbreviation="STTTT"), office(abbreviation="STC")
-    doc, copy = _delivered(sender, receiver, signing)
+    _doc, copy = _delivered(sender, receiver, signing)
     row = db.session.get(Document, copy.id)
     row.signature_status = "modified"  # what verification of a tampered delivery records (see test below)
     db.session.commit()

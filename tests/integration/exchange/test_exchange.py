@@ -81,7 +81,7 @@ def test_thread_about_a_task_of_the_same_agency_only(office: Any) -> None:
     from tests.support.ops import publish_template
 
     publish_template(office.agency.id, "incoming")
-    inst = wf.start_instance(office.agency.id, "incoming", subject_type="incoming", subject_id=3, data={},
+    inst = wf.start_instance(office.agency.id, "incoming", subject_type="test", subject_id=3, data={},
                              actor=office["clerk"].actor)
     task_id = inst.open_task_ids[0]
     thread_id = services.start_thread(office["clerk"].actor, title="Hỏi về văn bản", body="Văn bản này gửi ai?",

@@ -44,7 +44,7 @@ def test_a_new_task_reaches_the_inbox_owner_page(office: Any, logged_in: Any) ->
     from tests.support.ops import publish_template
 
     publish_template(office.agency.id, "incoming")
-    wf.start_instance(office.agency.id, "incoming", subject_type="incoming", subject_id=9, data={},
+    wf.start_instance(office.agency.id, "incoming", subject_type="test", subject_id=9, data={},
                       actor=office["clerk"].actor)
     db.session.commit()
     page = logged_in(office["clerk"].account).get("/notifications/").get_data(as_text=True)

@@ -28,9 +28,9 @@ def _titles(user_id: int, agency_id: int) -> list[str]:
     return [n.title for n in queries.notifications_for(user_id, agency_id)]
 
 
-def _start(office: Any, subject_id: int = 1) -> Any:
+def _start(office: Any, subject_id: int = 1, subject_type: str = "test") -> Any:
     publish_template(office.agency.id, "incoming")
-    inst = wf.start_instance(office.agency.id, "incoming", subject_type="incoming", subject_id=subject_id, data={},
+    inst = wf.start_instance(office.agency.id, "incoming", subject_type=subject_type, subject_id=subject_id, data={},
                              actor=office["clerk"].actor)
     db.session.commit()
     return inst
@@ -80,7 +80,7 @@ def test_urgent_document_is_flagged_at_once(office: Any) -> None:
                    summary="Về việc ứng phó bão số 3", number_notation="15/UBND-NN")
     db.session.add(doc)
     db.session.commit()
-    _start(office, subject_id=doc.id)
+    _start(office, subject_id=doc.id, subject_type="incoming")
     note = queries.notifications_for(office["clerk"].user_id, office.agency.id)[0]
     assert note.urgent
     assert note.title == "Hỏa tốc – Công việc mới: Vào sổ văn bản đến"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import select
 from app.core import clock
 from app.documents import services as documents
 from app.documents.models import Attachment, Document
-from app.documents.storage import default_storage
 from app.extensions import db
 from app.stats.periods import Period
 from app.stats.queries import UsageThreshold, agency_stats, province_usage

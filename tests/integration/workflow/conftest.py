@@ -22,7 +22,7 @@ class OperationLog:
 @pytest.fixture
 def operations() -> Iterator[OperationLog]:
     """Register the documents.* operations the templates call, recording each call."""
-    from app.workflow.operations import get_operation, register_operation, registered_operations, unregister_operation
+    from app.workflow.operations import register_operation, unregister_operation
 
     log = OperationLog(calls=[])
 
@@ -35,9 +35,8 @@ def operations() -> Iterator[OperationLog]:
 
     names = {"documents.start_reply": {"reply_started": True}, "documents.issue": {"issued_number": 17},
              "documents.deliver": None}
-    # The app registered the real ones at start-up: put them back afterwards, or later tests in this
-    # process would find "chưa được đăng ký" (the web tests failed when run after these alone).
-    previous = {name: get_operation(name) for name in names if name in registered_operations()}
+    # The app registered the real ones at start-up; they are put back afterwards (below), or later tests
+    # in this process would find "chưa được đăng ký" (the web tests failed when run after these alone).
     for name, result in names.items():
         register_operation(name, recorder(name, result), replace=True)
     yield log

@@ -71,6 +71,51 @@ class DocumentInfo:
     note: str | None
     attachments: tuple[AttachmentInfo, ...] = ()
     instance_id: int | None = None
+    approved_at: dt.datetime | None = None
+    signature_override_reason: str | None = None
+    returned_at: dt.datetime | None = None
+    returned_reason: str | None = None
+    recalled_at: dt.datetime | None = None
+    recall_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryEventInfo:
+    status: str
+    label: str
+    at: dt.datetime
+    actor_name: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    """One recipient of an issued document, as the sender sees it (Phụ lục VI III.1.e, k)."""
+
+    recipient_code: str
+    recipient_name: str
+    status: str
+    label: str
+    status_at: dt.datetime
+    reason: str | None
+    events: tuple[DeliveryEventInfo, ...]
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """The draft as it was submitted at one round (Phụ lục VI III.5.a)."""
+
+    number: int
+    kind: str  # submitted | resubmitted
+    at: dt.datetime
+    by_name: str | None
+    summary: str
+    body: str | None
+    recipients: str | None
+    signer_name: str | None
+    comment: str | None
+    files: tuple[AttachmentInfo, ...]
+    new_file_ids: tuple[int, ...]
 
 
 def attachment_info(row: Attachment) -> AttachmentInfo:
@@ -136,4 +181,10 @@ def document_info(row: Document, *, instance_id: int | None = None, with_attachm
         note=row.note,
         attachments=tuple(attachment_info(a) for a in row.attachments) if with_attachments else (),
         instance_id=instance_id,
+        approved_at=row.approved_at,
+        signature_override_reason=row.signature_override_reason,
+        returned_at=row.returned_at,
+        returned_reason=row.returned_reason,
+        recalled_at=row.recalled_at,
+        recall_reason=row.recall_reason,
     )

@@ -17,11 +17,21 @@ from sqlalchemy.orm import selectinload
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.render import render_table_report
+from app.tenancy.models import Staff
 from app.workflow.info import ActorRef
 from app.workflow.models import HumanTask
 
-from .info import AttachmentInfo, DocumentInfo, attachment_info, document_info
-from .models import Attachment, Document, document_coordinating_department
+from . import deliveries
+from .info import (
+    AttachmentInfo,
+    DeliveryEventInfo,
+    DeliveryInfo,
+    DocumentInfo,
+    RevisionInfo,
+    attachment_info,
+    document_info,
+)
+from .models import Attachment, Document, DocumentRevision, document_coordinating_department
 from .numbering import format_number
 from .storage import Storage, default_storage
 
@@ -31,8 +41,11 @@ URGENCY_LABELS = {"thuong": "Thường", "khan": "Khẩn", "thuong_khan": "Thư�
 STATUS_LABELS = {
     "awaiting_registration": "Chờ vào sổ", "registered": "Đã vào sổ", "in_progress": "Đang xử lý",
     "done": "Đã xử lý xong", "draft": "Dự thảo", "in_review": "Đang trình duyệt", "approved": "Đã phê duyệt",
-    "issued": "Đã ban hành", "delivered": "Đã gửi",
+    "issued": "Đã ban hành", "delivered": "Đã gửi", "returned": "Bị trả lại", "withdrawn": "Đã bị thu hồi",
+    "signed": "Đã ký số", "recalled": "Đã thu hồi", "assigned": "Đã phân công",
 }
+# Copies withdrawn by their issuer stay for the audit trail but leave every staff list (Phụ lục VI III.8).
+HIDDEN_STATUSES = ("withdrawn",)
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,8 @@ def list_documents(
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     base = _visible(select(Document).where(Document.direction == direction), agency_id, actor)
+    if status not in HIDDEN_STATUSES:
+        base = base.where(Document.status.not_in(HIDDEN_STATUSES))
     if year is not None:
         base = base.where(Document.year == year)
     if status is not None:
@@ -247,3 +262,38 @@ def documents_by_ids(agency_id: int, ids: list[int]) -> list[DocumentInfo]:
         .options(selectinload(Document.doc_type))
     )
     return [document_info(r, with_attachments=False) for r in rows]
+
+
+def deliveries_for(agency_id: int, document_id: int, actor: ActorRef) -> list[DeliveryInfo]:
+    """Each recipient of an issued document with its status history, for the issuing agency's staff."""
+    stmt = _visible(select(Document.id).where(Document.id == document_id), agency_id, actor)
+    if db.session.scalar(stmt) is None:
+        raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
+    rows = deliveries.deliveries_of(document_id)
+    events = deliveries.events_of([r.id for r in rows])
+    return [DeliveryInfo(recipient_code=r.recipient_code, recipient_name=r.recipient_name, status=r.status,
+                         label=deliveries.label(r.status), status_at=r.status_at, reason=r.reason,
+                         events=tuple(DeliveryEventInfo(status=e.status, label=deliveries.label(e.status), at=e.at,
+                                                        actor_name=e.actor_name, note=e.note)
+                                      for e in events[r.id]))
+            for r in rows]
+
+
+def revisions_for(agency_id: int, document_id: int, actor: ActorRef) -> list[RevisionInfo]:
+    """Every submitted version of a draft, oldest first, with the files it had at that round."""
+    stmt = _visible(select(Document.id).where(Document.id == document_id), agency_id, actor)
+    if db.session.scalar(stmt) is None:
+        raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
+    rows = list(db.session.scalars(select(DocumentRevision).where(DocumentRevision.document_id == document_id)
+                                   .order_by(DocumentRevision.number)))
+    ids = sorted({i for r in rows for i in (r.attachment_ids or ())})
+    files = {a.id: attachment_info(a) for a in db.session.scalars(
+        select(Attachment).where(Attachment.id.in_(ids), Attachment.document_id == document_id))} if ids else {}
+    users = sorted({r.by_user_id for r in rows if r.by_user_id})
+    names = dict(db.session.execute(select(Staff.user_id, Staff.full_name).where(
+        Staff.user_id.in_(users), Staff.agency_id == agency_id)).all()) if users else {}
+    return [RevisionInfo(number=r.number, kind=r.kind, at=r.at, by_name=names.get(r.by_user_id),
+                         summary=r.summary, body=r.body, recipients=r.recipients, signer_name=r.signer_name,
+                         comment=r.comment, files=tuple(files[i] for i in (r.attachment_ids or ()) if i in files),
+                         new_file_ids=tuple(r.new_attachment_ids or ()))
+            for r in rows]

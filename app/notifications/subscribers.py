@@ -7,7 +7,7 @@ from typing import Any
 from app.core import clock, signals
 from app.extensions import db
 
-from . import services
+from . import deliveries, services
 from .reminders import due_soon_horizon
 from .tasks import URGENT, deadline_text, describe_subject, recipients, staff_name, task_link
 
@@ -56,3 +56,6 @@ def connect() -> None:
     """Idempotent: blinker keeps one connection per receiver."""
     signals.task_opened.connect(on_task_opened)
     signals.task_completed.connect(on_task_completed)
+    signals.delivery_status_changed.connect(deliveries.on_delivery_status_changed)
+    signals.document_returned.connect(deliveries.on_document_returned)
+    signals.document_recalled.connect(deliveries.on_document_recalled)

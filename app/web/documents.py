@@ -37,17 +37,11 @@ from . import subjects
 from .auth import current_actor, current_agency
 from .choices import EXTRA_SOURCES, AgencyChoices
 from .inbox import timeline_context
+from .labels import ATTACHMENT_KIND, CHANNEL, URGENCY, status_label, statuses_for
 from .uploads import as_uploads
 
 log = logging.getLogger("qlvb.documents")
 
-URGENCY = {"thuong": "Thường", "khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
-CHANNEL = {"paper": "Bản giấy/bản quét", "electronic": "Văn bản điện tử", "email": "Thư điện tử", "other": "Khác"}
-STATUS = {
-    "awaiting_registration": "Chờ vào sổ", "registered": "Đã vào sổ", "assigned": "Đã phân công",
-    "in_progress": "Đang xử lý", "done": "Đã xử lý xong", "draft": "Dự thảo", "in_review": "Đang xem xét",
-    "approved": "Đã phê duyệt", "issued": "Đã ban hành", "delivered": "Đã gửi",
-}
 REGISTER_KINDS = {"incoming": "Sổ đăng ký văn bản đến", "outgoing": "Sổ đăng ký văn bản đi",
                   "incoming_followup": "Sổ theo dõi giải quyết văn bản đến"}
 PAGE = 30
@@ -92,7 +86,8 @@ class DocumentView(BaseView):
         result = dq.list_documents(actor.agency_id, direction=direction, actor=actor, year=year, status=status,
                                    limit=PAGE, offset=(page - 1) * PAGE)
         return self.render_template("documents/list.html", direction=direction, result=result, year=year,
-                                    status=status, page=page, page_size=PAGE, urgency=URGENCY, statuses=STATUS,
+                                    status=status, page=page, page_size=PAGE, urgency=URGENCY,
+                                    statuses=statuses_for(direction),
                                     can_register=R.CLERK in actor.roles)
 
     @expose("/incoming/")
@@ -179,14 +174,22 @@ class DocumentView(BaseView):
                        "done": sorted(state.done_ids), "active": sorted(state.active_ids)}
         my_tasks = [t for t in wfq.open_tasks(doc.instance_id) if wf.can_act(t, actor)] if doc.instance_id else []
         signer = staff_for_user(doc.signer_user_id) if doc.signer_user_id else None
+        outgoing = doc.direction == "outgoing"
+        sent = dq.deliveries_for(actor.agency_id, doc.id, actor) if outgoing else []
+        revisions = dq.revisions_for(actor.agency_id, doc.id, actor) if outgoing else []
         _audit("document_viewed", actor, "document", doc.id)
         db.session.commit()
         return self.render_template(
-            "documents/show.html", doc=doc, deps=deps, urgency=URGENCY, channel=CHANNEL, statuses=STATUS,
-            diagram=diagram, my_tasks=my_tasks, signer=signer,
-            can_render=doc.direction == "outgoing" and bool(actor.roles & {R.CLERK, R.LEADER, R.SPECIALIST, R.HEAD}),
-            can_sign=doc.direction == "outgoing" and doc.signer_user_id == actor.user_id,
-            can_seal=doc.direction == "outgoing" and R.CLERK in actor.roles, **tl)
+            "documents/show.html", doc=doc, deps=deps, urgency=URGENCY, channel=CHANNEL,
+            status_text=status_label(doc.direction, doc.status),
+            diagram=diagram, my_tasks=my_tasks, signer=signer, kinds=ATTACHMENT_KIND, deliveries=sent,
+            revisions=revisions,
+            can_render=outgoing and doc.status in ("draft", "in_review", "returned")
+            and bool(actor.roles & {R.CLERK, R.LEADER, R.SPECIALIST, R.HEAD}),
+            can_return=not outgoing and doc.status == "awaiting_registration" and doc.source_document_id is not None
+            and R.CLERK in actor.roles,
+            can_recall=outgoing and doc.status in ("issued", "delivered") and bool(actor.roles & {R.CLERK, R.LEADER}),
+            **tl)
 
     @expose("/<int:document_id>/diagram.bpmn")
     @has_access

@@ -16,6 +16,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from app.admin.permissions import register_common_grants
 from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from app.designer.forms import effective_form
+from app.documents import queries as dq
 from app.documents.errors import DuplicateDocumentError
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
@@ -29,6 +30,7 @@ from app.workflow.steps import kind_info
 from . import subjects
 from .auth import current_actor
 from .choices import AgencyChoices
+from .labels import ATTACHMENT_KIND, CHANNEL, URGENCY
 from .listing import read_listing
 from .tasks import EXTRA_INPUTS, complete, prefill
 from .uploads import as_uploads
@@ -183,7 +185,8 @@ class TaskView(BaseView):
             (task.subject_type, task.subject_id)]
         tl = timeline_context(task.instance_id, actor.agency_id)
         return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
-                                    kind=kind,
+                                    kind=kind, document=self._document(actor, task), kinds=ATTACHMENT_KIND,
+                                    urgency=URGENCY, channel=CHANNEL,
                                     about=about, instance=instance, may_act=may_act,
                                     can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS, **tl)
 
@@ -204,6 +207,16 @@ class TaskView(BaseView):
     def _can_claim(task: Any, actor: Any) -> bool:
         return task.state == "open" and task.claimed_by_id is None and task.candidate_user_id is None and \
             wf.can_act(task, actor)
+
+    @staticmethod
+    def _document(actor: Any, task: Any) -> Any:
+        """The document a step is about, with its files and signature verdict, shown beside the form."""
+        if task.subject_type not in ("incoming", "outgoing") or task.subject_id is None:
+            return None
+        try:
+            return dq.get_document(actor.agency_id, task.subject_id, actor)
+        except NotFoundError:
+            return None
 
     @staticmethod
     def _context(task: Any) -> dict[str, Any]:

@@ -337,3 +337,41 @@ def test_unconfigured_agency_gets_a_clear_message(app, office) -> None:
 
     with pytest.raises(SigningNotConfiguredError, match="chưa được cấu hình chứng thư số cơ quan"):
         signatures.agency_signer_ref(o.code)
+
+
+def test_return_and_recall_from_the_document_page_tell_the_other_side(office, signing, logged_in) -> None:
+    from app.notifications import queries as notes
+
+    sender, receiver = office(abbreviation="STTTT"), office(abbreviation="STC")
+    doc, copy = _delivered(sender, receiver, signing)
+    clerk = logged_in(receiver.accounts["clerk"])
+    page = clerk.get(f"/documents/{copy.id}").get_data(as_text=True)
+    assert "Trả lại nơi gửi" in page and "Chữ ký số hợp lệ" in page
+    short = clerk.form_post(f"/documents/{copy.id}/return", {"reason": "x"}, from_page=f"/documents/{copy.id}")
+    assert short.status_code == 302
+    assert db.session.get(Document, copy.id).status == "awaiting_registration"  # refused, nothing changed
+    clerk.form_post(f"/documents/{copy.id}/return", {"reason": "Gửi nhầm cơ quan nhận"},
+                    from_page=f"/documents/{copy.id}")
+    db.session.expire_all()
+    assert db.session.get(Document, copy.id).status == "returned"
+    told = [n.title for n in notes.notifications_for(sender.accounts["specialist"].user_id, sender.agency_id)]
+    assert any("trả lại văn bản" in t for t in told), told
+    sender_page = logged_in(sender.accounts["clerk"]).get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "Trả lại" in sender_page and "Gửi nhầm cơ quan nhận" in sender_page
+    assert "Lần 1" in sender_page  # the draft's submitted version is in its history
+
+    doc, copy = _delivered(sender, receiver, signing)
+    services.register_received(copy.id, actor=receiver.actors["clerk"])
+    db.session.commit()
+    leader = logged_in(sender.accounts["leader"])
+    resp = leader.form_post(f"/documents/{doc.id}/recall", {"reason": "Sai số liệu tại Điều 2"},
+                            from_page=f"/documents/{doc.id}")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Document, doc.id).status == "recalled"
+    told = [n.title for n in notes.notifications_for(receiver.accounts["clerk"].user_id, receiver.agency_id)]
+    assert any("thu hồi văn bản" in t for t in told), told
+    listed = queries.list_documents(receiver.agency_id, direction="incoming", actor=receiver.actors["clerk"]).items
+    assert copy.id not in [c.id for c in listed]  # withdrawn copies leave the staff lists
+    page = logged_in(receiver.accounts["clerk"]).get(f"/documents/{copy.id}").get_data(as_text=True)
+    assert "Văn bản đã bị nơi gửi thu hồi" in page and "Sai số liệu tại Điều 2" in page

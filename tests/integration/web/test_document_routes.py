@@ -117,8 +117,30 @@ def test_two_agencies_route_the_same_kind_of_document_differently(offices, logge
     _complete(logged_in(sotp.legal), "Thẩm định pháp lý", {"decision": "approve", "comment": "Phù hợp"})
 
 
-def test_reply_starts_an_outgoing_document_that_is_delivered_to_another_agency(offices, logged_in):
+def _form_values(page: str) -> dict[str, str]:
+    """The values a form shows, as a browser would post them back (inputs, selected options, textareas)."""
+    import html
+
+    values = {}
+    for m in re.finditer(r"<input\b([^>]*)>", page):
+        attrs = m.group(1)
+        name, value = re.search(r'name="([^"]+)"', attrs), re.search(r'value="([^"]*)"', attrs)
+        kind = re.search(r'type="([^"]+)"', attrs)
+        if name and value and (kind is None or kind.group(1) not in ("radio", "checkbox", "submit", "file")):
+            values[name.group(1)] = html.unescape(value.group(1))
+    for m in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', m.group(2))
+        if chosen:
+            values[m.group(1)] = html.unescape(chosen.group(1))
+    for m in re.finditer(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        values[m.group(1)] = html.unescape(m.group(2)).strip()
+    return values
+
+
+def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offices, logged_in, signing):
     o, other = offices
+    signing.install_agency("isotttt")
+    signing.install_person("isotttt", o.leader.email, "Phạm Văn Lãnh Đạo")
     doc_id = _register(o, logged_in, number="77/STP-VP")
     _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id), "deadline": "30/12/2026"})
     _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id)})
@@ -129,40 +151,53 @@ def test_reply_starts_an_outgoing_document_that_is_delivered_to_another_agency(o
     assert reply is not None and reply.status == "draft"
 
     sp = logged_in(o.specialist)
-    _complete(sp, "Dự thảo văn bản", {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
-                                      "body": "Sở Thông tin và Truyền thông trả lời như sau.",
-                                      "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
-                                      "recipient_agency_codes": ["isotp"], "urgency": "khan",
-                                      "signer_id": str(o.leader.user_id)})
-    # The head returns it once (the loop), then it goes through.
+    draft = {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
+             "body": "Sở Thông tin và Truyền thông trả lời như sau.", "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
+             "recipient_agency_codes": ["isotp"], "urgency": "khan", "signer_id": str(o.leader.user_id)}
+    _complete(sp, "Dự thảo văn bản", draft)
+    # The head returns it once (the loop); the resubmission is recorded as such, then it goes through.
     _complete(logged_in(o.head), "Kiểm tra dự thảo", {"decision": "return", "comment": "Sửa câu mở đầu"})
-    _complete(sp, "Dự thảo văn bản", {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
-                                      "body": "Sở Thông tin và Truyền thông trả lời Sở Tư pháp như sau.",
-                                      "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
-                                      "recipient_agency_codes": ["isotp"], "urgency": "khan",
-                                      "signer_id": str(o.leader.user_id)})
+    _complete(sp, "Dự thảo văn bản", {**draft, "body": "Sở Thông tin và Truyền thông trả lời Sở Tư pháp như sau."})
     _complete(logged_in(o.head), "Kiểm tra dự thảo", {"decision": "approve"})
-    _complete(logged_in(o.leader), "Phê duyệt, ký ban hành", {"decision": "approve"})
-    _complete(logged_in(o.clerk), "Cho số, ban hành", {"issue_date": "27/11/2026", "copies": "2"})
+
+    leader = logged_in(o.leader)
+    sign_task = _open_task(leader, "Phê duyệt và ký số")
+    wrong = leader.form_post(f"/tasks/{sign_task}", {"decision": "approve", "pin": "sai-ma-pin"})
+    assert wrong.status_code == 200 and "PIN" in wrong.get_data(as_text=True)
+    assert wfq.get_task(sign_task).state != "done"
+    resp = leader.form_post(f"/tasks/{sign_task}", {"decision": "approve", "pin": signing.pin})
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-1500:]
     db.session.expire_all()
     reply = db.session.get(Document, reply.id)
     assert reply.number_notation and re.match(r"^\d+/STTTT-", reply.number_notation)
+    assert reply.status == "signed"
+
+    _complete(logged_in(o.clerk), "Phát hành văn bản", {"copies": "2"})
+    db.session.expire_all()
+    reply = db.session.get(Document, reply.id)
     assert reply.status in ("issued", "delivered")
 
-    # Sở Tư pháp receives it as an incoming document awaiting registration in its own instance.
+    # Sở Tư pháp receives it awaiting registration; the clerk's form arrives filled from the delivered document.
     received = db.session.scalar(select(Document).where(Document.source_document_id == reply.id,
                                                         Document.direction == "incoming"))
     assert received is not None and received.status == "awaiting_registration"
     assert received.agency_id != reply.agency_id
     other_clerk = logged_in(other.clerk)
-    _complete(other_clerk, "Vào sổ văn bản đến", {"doc_type": "cong_van", "number_notation": reply.number_notation,
-                                                  "issuer_name": "Sở Thông tin và Truyền thông",
-                                                  "issue_date": "27/11/2026", "summary": reply.summary,
-                                                  "urgency": "khan", "confidentiality": "thuong",
-                                                  "channel": "electronic"})
+    task_id = _open_task(other_clerk, "Vào sổ văn bản đến")
+    page = other_clerk.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Chữ ký số hợp lệ" in page
+    values = _form_values(page)
+    assert values.get("number_notation") == reply.number_notation
+    assert values.get("summary") == reply.summary
+    resp = other_clerk.form_post(f"/tasks/{task_id}", {k: v for k, v in values.items() if k != "csrf_token"})
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-1500:]
     db.session.expire_all()
     received = db.session.get(Document, received.id)
     assert received.status != "awaiting_registration" and received.number >= 1
+    assert received.number_notation == reply.number_notation and received.signature_status == "valid"
+    # The sender sees, per recipient, that it was registered.
+    sender_page = logged_in(o.clerk).get(f"/documents/{reply.id}").get_data(as_text=True)
+    assert "Sở Tư pháp" in sender_page and "Đã vào sổ" in sender_page
     # The sending agency's staff cannot open the recipient's copy, and vice versa.
     assert logged_in(o.leader).get(f"/documents/{received.id}").status_code == 404
     assert logged_in(other.leader).get(f"/documents/{reply.id}").status_code == 404

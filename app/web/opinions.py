@@ -120,8 +120,10 @@ class OpinionsView(BaseView):
             flash("Phiếu này không còn chờ ý kiến của bạn.", "warning")
             return redirect(url_for("OpinionsView.show", request_id=request_id))
         try:
-            services.answer_opinion(task.id, actor, answer=request.form.get("answer", ""),
-                                    comment=request.form.get("comment", ""), files=posted_files())
+            # One path for every step: the step's kind runs the domain's answer (as the inbox page does).
+            wf.complete_task(task.id, actor, {"answer": request.form.get("answer", ""),
+                                              "comment": request.form.get("comment", "")},
+                             inputs={"files": {"files": posted_files()}})
             db.session.commit()
         except (ValidationError, ConflictError) as exc:
             db.session.rollback()
@@ -142,7 +144,7 @@ class OpinionsView(BaseView):
             flash("Chưa thể tổng hợp: còn người chưa cho ý kiến hoặc phiếu đã được tổng hợp.", "warning")
             return redirect(url_for("OpinionsView.show", request_id=request_id))
         try:
-            services.consolidate(task.id, actor, summary=request.form.get("summary", ""))
+            wf.complete_task(task.id, actor, {"summary": request.form.get("summary", "")})
             db.session.commit()
         except (ValidationError, ConflictError) as exc:
             db.session.rollback()

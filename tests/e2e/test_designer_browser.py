@@ -116,7 +116,7 @@ def test_admin_adds_a_step_in_the_modeler_and_new_documents_follow_it(
         ) if i not in existing]
         assert len(new_ids) == 1, new_ids
         new_id = new_ids[0]
-        assert page.evaluate(REWIRE_JS, new_id) == "clerk"
+        assert page.evaluate(REWIRE_JS, new_id) == "Văn thư"  # lanes carry Vietnamese names; the role is qlvb:role
 
         # The QLVB panel: name and form of the new step.
         page.fill("#qlvb-panel [name=name]", "Kiểm tra thể thức")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app
@@ -19,6 +19,7 @@ class DemoAccount:
     email: str
     password: str
     role_label: str
+    pin: str | None = None  # of the personal certificate (leaders) or the agency's seal key (clerks)
 
 
 # (agency, local part, full name, roles, department, position)
@@ -71,11 +72,69 @@ def seed_demo() -> list[DemoAccount]:
         known[email] = password
         out.append(DemoAccount(host=f"{code}.{local}", email=email, password=password,
                                role_label=", ".join(R.role_label(r) for r in roles)))
+    pins = seed_signing([(code, f"{local_part}@vinhphuc.gov.vn", name, roles)
+                         for code, local_part, name, roles, _d, _p in DEMO_STAFF if agency_by_code(code)])
+    out = [replace(a, pin=pins.get(a.email)) for a in out]
     _seed_documents()
     book.parent.mkdir(parents=True, exist_ok=True)
     book.write_text("".join(f"{e} {p}\n" for e, p in known.items()), encoding="utf-8")
     book.chmod(0o600)
     return out
+
+
+def _pin_book() -> Path:
+    return Path(current_app.config["QLVB_INSTANCE_DIR"]) / "demo_pins.txt"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
+def seed_signing(staff: list[tuple[str, str, str, list[str]]]) -> dict[str, str]:
+    """Signing that works out of the box: a demo root this installation trusts, a personal certificate for
+    each demo leader and a seal key per agency, each under its own PIN (printed, and kept in
+    instance/demo_pins.txt). Idempotent: existing keys and PINs are kept."""
+    from app.documents import settings
+    from app.signing.issuing import AuthorityInfo, issue_pkcs12, make_authority
+
+    keys, trust = settings.signing_dir(), settings.trust_roots_dir()
+    ca_dir = keys / "demo-ca"
+    if (ca_dir / "ca.key.pem").is_file():
+        authority = AuthorityInfo((ca_dir / "ca.key.pem").read_bytes(), (ca_dir / "ca.pem").read_bytes())
+    else:
+        authority = make_authority("QLVB Demo Root CA (không dùng cho văn bản thật)", "QLVB Vĩnh Phúc – dùng thử")
+        _write_private(ca_dir / "ca.key.pem", authority.key_pem)
+        _write_private(ca_dir / "ca.pem", authority.cert_pem)
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / "qlvb-demo-root.der").write_bytes(authority.cert_der)
+
+    pins: dict[str, str] = {}
+    book = _pin_book()
+    if book.exists():
+        for line in book.read_text(encoding="utf-8").splitlines():
+            who, _, pin = line.partition(" ")
+            pins[who] = pin
+    for code, email, name, roles in staff:
+        agency = agency_by_code(code)
+        if agency is None:
+            continue
+        if R.LEADER in roles:
+            path = keys / code / "users" / f"{email.lower()}.p12"
+            if not path.is_file() or email not in pins:
+                pins[email] = f"{secrets.randbelow(10**6):06d}"
+                _write_private(path, issue_pkcs12(authority, common_name=name, email=email,
+                                                  organisation=agency.name, pin=pins[email]))
+        if R.CLERK in roles:
+            path, seal = keys / code / "agency.p12", f"seal:{code}"
+            if not path.is_file() or seal not in pins:
+                pins[seal] = f"{secrets.randbelow(10**6):06d}"
+                _write_private(path, issue_pkcs12(authority, common_name=agency.name, organisation=agency.name,
+                                                  pin=pins[seal]))
+            pins[email] = pins[seal]
+    _write_private(book, "".join(f"{k} {v}\n" for k, v in pins.items()).encode())
+    return pins
 
 
 DEMO_INCOMING = [

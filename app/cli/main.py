@@ -87,5 +87,8 @@ def demo_cmd(host_port: str) -> None:
     db.session.commit()
     click.echo("\nTài khoản dùng thử (mật khẩu lưu tại instance/demo_accounts.txt):")
     for acc in accounts:
-        click.echo(f"  http://{acc.host}:{host_port}/login/  {acc.email:<38} {acc.password}  ({acc.role_label})")
+        pin = f"  PIN ký số {acc.pin}" if acc.pin else ""
+        click.echo(f"  http://{acc.host}:{host_port}/login/  {acc.email:<38} {acc.password}  ({acc.role_label}){pin}")
     click.echo("\nMở một địa chỉ ở trên trong trình duyệt (tên miền *.localhost tự trỏ về máy này).")
+    click.echo("Lãnh đạo ký số bằng chứng thư cá nhân, văn thư ký số cơ quan: mã PIN in ở trên và lưu tại "
+               "instance/demo_pins.txt. Chứng thư dùng thử do gốc «QLVB Demo Root CA» cấp, chỉ hệ thống này tin cậy.")

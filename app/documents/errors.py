@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.core.errors import ConflictError, RefusedError, ServiceUnavailableError, ValidationError
+from app.core.errors import ConflictError, PermissionDeniedError, RefusedError, ServiceUnavailableError, ValidationError
 
 
 class DocumentRefusedError(RefusedError):
@@ -58,3 +58,9 @@ def _vn() -> dt.tzinfo:
     from app.core.clock import VN_TZ
 
     return VN_TZ
+
+
+class SignerMismatchError(PermissionDeniedError):
+    """The certificate that would sign belongs to someone other than the signing official (Art 8 QĐ 52/2014)."""
+
+    code = "signer_mismatch"

@@ -35,9 +35,12 @@ def signing_dir() -> pathlib.Path:
     return pathlib.Path(_setting("QLVB_INSTANCE_DIR") or current_app.instance_path) / "signing"
 
 
-def trust_roots_dir() -> pathlib.Path | None:
+def trust_roots_dir() -> pathlib.Path:
+    """Root certificates (DER or PEM) this installation trusts; an empty or absent folder trusts none."""
     configured = _setting("QLVB_TRUST_ROOTS")
-    return pathlib.Path(configured) if configured else None
+    if configured:
+        return pathlib.Path(configured)
+    return pathlib.Path(_setting("QLVB_INSTANCE_DIR") or current_app.instance_path) / "trust"
 
 
 def env_key(code: str) -> str:

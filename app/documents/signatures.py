@@ -20,22 +20,34 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import pathlib
 from collections.abc import Sequence
 
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from sqlalchemy import select
 
 from app.core import clock
 from app.core.errors import NotFoundError, PermissionDeniedError
+from app.core.text import nfc
 from app.extensions import db
 from app.render import DocumentRenderInfo, render_document_layout, render_image_stamp, render_text_stamp, seal_box_over
-from app.signing import STATUS_LABELS, Pkcs11SignerRef, Pkcs12SignerRef, SignerRef, sign_pdf, verify_pdf
+from app.signing import (
+    STATUS_LABELS,
+    Pkcs11SignerRef,
+    Pkcs12SignerRef,
+    SignerRef,
+    sign_pdf,
+    signer_holder,
+    verify_pdf,
+)
 from app.tenancy.models import Agency, Department
 from app.workflow.info import ActorRef
 
 from . import settings
 from .attachments import CheckedFile, new_attachment
-from .errors import DocumentStateError, SigningNotConfiguredError
+from .errors import DocumentStateError, SignerMismatchError, SigningNotConfiguredError
 from .info import AttachmentInfo, attachment_info
 from .models import Attachment, Document
 from .storage import Storage, default_storage
@@ -49,8 +61,11 @@ URGENCY_MARKS = {"khan": "KHẨN", "thuong_khan": "THƯỢNG KHẨN", "hoa_toc":
 
 
 # -- configuration -------------------------------------------------------------------------
-def agency_signer_ref(agency_code: str) -> SignerRef:
-    """The agency certificate: a PKCS#11 token if configured, else ``<dir>/<code>/agency.p12``."""
+def agency_signer_ref(agency_code: str, *, pin: str | None = None) -> SignerRef:
+    """The agency certificate: a PKCS#11 token if configured, else ``<dir>/<code>/agency.p12``.
+
+    ``pin`` is what the clerk typed (the token's PIN or the key file's passphrase); without it the
+    configured one is used, for agencies that keep the seal in an unattended HSM."""
     module = settings.pkcs11_setting(agency_code, "module")
     if module:
         token = settings.pkcs11_setting(agency_code, "token")
@@ -60,14 +75,14 @@ def agency_signer_ref(agency_code: str) -> SignerRef:
                 f"Cấu hình thiết bị ký số của cơ quan {agency_code} thiếu tên token hoặc tên khóa"
             )
         return Pkcs11SignerRef(module_path=module, token_label=token, key_label=key,
-                               pin=settings.pkcs11_setting(agency_code, "pin"))
+                               pin=pin or settings.pkcs11_setting(agency_code, "pin"))
     path = settings.signing_dir() / agency_code / "agency.p12"
     if not path.is_file():
         raise SigningNotConfiguredError(
             "Cơ quan chưa được cấu hình chứng thư số cơ quan (tệp agency.p12); liên hệ quản trị hệ thống",
             log=f"missing {path}",
         )
-    return Pkcs12SignerRef(path=path, passphrase=settings.passphrase(agency_code))
+    return Pkcs12SignerRef(path=path, passphrase=pin or settings.passphrase(agency_code))
 
 
 def personal_signer_ref(agency_code: str, email: str, *, passphrase: str | None = None) -> SignerRef:
@@ -96,7 +111,7 @@ def _image(agency_code: str, *parts: str) -> bytes | None:
 def trust_roots() -> list[bytes]:
     """Root certificates from ``QLVB_TRUST_ROOTS`` (every .pem/.crt/.cer/.der file of the folder)."""
     folder = settings.trust_roots_dir()
-    if folder is None or not folder.is_dir():
+    if not folder.is_dir():
         return []
     return list(_read_roots(str(folder), _folder_stamp(folder)))
 
@@ -306,7 +321,7 @@ def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerR
         raise DocumentStateError("Văn bản đã có chữ ký số của cơ quan")
     store = storage or default_storage()
     agency_code = _agency_code(agency_id)
-    ref = agency_ref or agency_signer_ref(agency_code)
+    ref = agency_ref or agency_signer_ref(agency_code, pin=pin)
     page, box = _box(leader_signed)
     seal_box = seal_box_over(box, seal_width_mm=SEAL_MM, seal_height_mm=SEAL_MM)
     image = seal_png or _image(agency_code, "seal.png")
@@ -339,7 +354,7 @@ def seal_appendices(agency_id: int, document_id: int, agency_ref: SignerRef | No
         raise DocumentStateError("Văn bản chưa được cấp số; chưa ký số phụ lục được")
     store = storage or default_storage()
     agency_code = _agency_code(agency_id)
-    ref = agency_ref or agency_signer_ref(agency_code)
+    ref = agency_ref or agency_signer_ref(agency_code, pin=pin)
     out = []
     for att in appendices:
         data = store.get(att.storage_key)
@@ -398,16 +413,38 @@ __all__ = [
 ]
 
 
-# -- interim, replaced when the signing adapter and the layout land (keys.check_holder, render's appendix stamp)
+# -- who holds the key, and where an appendix is signed ------------------------------------------------
+def _comparable(text: str | None) -> str:
+    return " ".join(nfc(text or "").casefold().split())
+
+
 def check_holder(ref: SignerRef, *, full_name: str, email: str) -> None:
-    """The certificate's holder must be the signing official (replaced by keys.check_holder)."""
-    return None
+    """The certificate's holder (e-mail or name in its subject) must be the signing official."""
+    holder = signer_holder(ref)
+    if holder.email and _comparable(holder.email) == _comparable(email):
+        return
+    if holder.common_name and _comparable(holder.common_name) == _comparable(full_name):
+        return
+    raise SignerMismatchError(
+        f"Chứng thư số này cấp cho «{holder.common_name}», không phải người ký «{full_name}» của văn bản; "
+        "hãy dùng chứng thư số cá nhân của chính người ký",
+        log=f"certificate holder {holder.common_name!r} <{holder.email}> != signer {full_name!r} <{email}>",
+    )
+
+
+APPENDIX_STAMP_MM = (62.0, 14.0)
+_APPENDIX_MARGIN_MM = (15.0, 10.0)  # from the right and the top edge of the first page
 
 
 def appendix_stamp(pdf: bytes, *, number_notation: str, signed_at: str) -> tuple[bytes, tuple[float, ...]]:
-    """The appendix signature's appearance and box, top right of an A4 first page (Phụ lục I II.8.b)."""
-    width_mm, height_mm = 62.0, 14.0
+    """The appendix signature: number and ISO time, top right of the first page as it is (Phụ lục I II.8.b)."""
+    width_mm, height_mm = APPENDIX_STAMP_MM
     appearance = render_text_stamp([number_notation, signed_at], width_mm=width_mm, height_mm=height_mm)
     pt = 72 / 25.4
-    x2, y2 = 595.28 - 15 * pt, 841.89 - 10 * pt
+    try:
+        box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+        right, top = float(box.right), float(box.top)
+    except (PyPdfError, IndexError, ValueError):
+        right, top = 595.28, 841.89  # unreadable here: the file was checked at upload, so assume A4
+    x2, y2 = right - _APPENDIX_MARGIN_MM[0] * pt, top - _APPENDIX_MARGIN_MM[1] * pt
     return appearance, (x2 - width_mm * pt, y2 - height_mm * pt, x2, y2)

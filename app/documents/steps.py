@@ -87,6 +87,9 @@ OUTGOING_KINDS = (
         "Văn thư kiểm tra bản đã ký và ký số của cơ quan (Phụ lục I mục II.8), kể cả các tệp phụ lục PDF; "
         "cơ quan ban hành bản giấy: cấp số và đính kèm bản quét.",
         unique=True, roles=("clerk",), produces=("number", "number_notation", "issue_date"),
+        asks=(InputNeed("pin", "Mã PIN chứng thư số của cơ quan", "password",
+                        "Mã PIN của thiết bị ký số (hoặc tệp khóa) của cơ quan do văn thư giữ; để trống nếu quản trị "
+                        "đã cấu hình ký số cơ quan tự động."),),
     ),
     StepKindInfo(
         "deliver", "Gửi văn bản điện tử",

@@ -7,13 +7,14 @@ from app.signing.errors import (
     SignerKeyError,
     SigningError,
 )
-from app.signing.keys import clear_signer_cache
+from app.signing.keys import HolderInfo, clear_signer_cache, signer_holder
 from app.signing.refs import Pkcs11SignerRef, Pkcs12SignerRef, SignerRef, TsaRef
 from app.signing.sign import sign_pdf
 from app.signing.verify import STATUS_LABELS, SignatureInfo, VerificationResult, verify_pdf
 
 __all__ = [
     "STATUS_LABELS",
+    "HolderInfo",
     "PdfUnreadableError",
     "Pkcs11SignerRef",
     "Pkcs12SignerRef",
@@ -27,5 +28,6 @@ __all__ = [
     "VerificationResult",
     "clear_signer_cache",
     "sign_pdf",
+    "signer_holder",
     "verify_pdf",
 ]

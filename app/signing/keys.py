@@ -8,6 +8,7 @@ import pathlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -167,3 +168,24 @@ def open_signer(ref: SignerRef) -> Iterator[Signer]:
 def clear_signer_cache() -> None:
     with _lock:
         _cache.clear()
+
+
+@dataclass(frozen=True)
+class HolderInfo:
+    """Who a certificate was issued to, as its subject names them."""
+
+    common_name: str
+    email: str | None
+    organisation: str | None
+
+
+def signer_holder(ref: SignerRef) -> HolderInfo:
+    """The holder of the key ``ref`` opens (the same unlock as signing: a wrong PIN fails here)."""
+    with open_signer(ref) as signer:
+        cert = signer.signing_cert
+    if cert is None:
+        raise SignerKeyError("Thiết bị ký số không có chứng thư số", log="signer without certificate")
+    subject = cert.subject.native
+    return HolderInfo(common_name=str(subject.get("common_name") or ""),
+                      email=str(subject["email_address"]) if subject.get("email_address") else None,
+                      organisation=str(subject["organization_name"]) if subject.get("organization_name") else None)

@@ -21,13 +21,14 @@ from app.core import clock
 from app.core.errors import PermissionDeniedError, ValidationError
 from app.documents import deliveries, queries, services, signatures, withdrawal
 from app.documents.attachments import UploadInfo
-from app.documents.errors import DocumentStateError
+from app.documents.errors import DocumentStateError, SignerMismatchError
 from app.documents.models import Document, DocumentRevision
 from app.extensions import db
 from app.signing.errors import SignerKeyError
 from app.workflow import queries as wf_queries
 from app.workflow import services as wf
 from tests.integration.documents.conftest import incoming_data
+from tests.pki import issue_personal
 
 
 def _draft(o, **overrides):
@@ -144,7 +145,7 @@ def test_the_chain_between_two_agencies(office, signing, sample_pdf, tmp_path) -
     assert [e.status for e in events] == ["sent", "arrived", "registered", "assigned"]
 
 
-def test_signing_refusals(office, signing) -> None:
+def test_signing_refusals(office, signing, tmp_path) -> None:
     o = office(abbreviation="STTTT")
     other_leader = o.actors["leader"].__class__(user_id=o.accounts["head"].user_id, agency_id=o.agency_id,
                                                 roles=frozenset({"leader"}))
@@ -163,6 +164,18 @@ def test_signing_refusals(office, signing) -> None:
     db.session.rollback()
     row = db.session.get(Document, doc.id)
     assert row.number is None and not row.attachments and row.status == "in_review"
+    # A certificate issued to someone else, in the signer's key file, is refused before anything is numbered.
+    key_file = signatures.personal_signer_ref(o.code, o.accounts["leader"].email).path
+    genuine = key_file.read_bytes()
+    impostor = issue_personal(signing.pki, "Nguyễn Văn Khác", "khac@example.vn", tmp_path, "khac")
+    key_file.write_bytes(impostor.p12_path.read_bytes())
+    try:
+        with pytest.raises(SignerMismatchError, match="Nguyễn Văn Khác"):
+            _sign(o, doc, signing.pin)
+        db.session.rollback()
+    finally:
+        key_file.write_bytes(genuine)
+    assert db.session.get(Document, doc.id).number is None
     with pytest.raises(DocumentStateError, match="chưa được phê duyệt"):  # no signature before approval
         signatures.sign_as_leader(o.agency_id, doc.id, signatures.personal_signer_ref(
             o.code, o.accounts["leader"].email, passphrase=signing.pin), actor=o.actors["leader"])

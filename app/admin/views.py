@@ -273,18 +273,24 @@ class AgencyAdminView(ModelView):
     edit_title = "Sửa thông tin cơ quan"
     list_columns = ["name", "domain", "abbreviation", "kind", "active"]
     add_columns = edit_columns = ["code", "name", "short_name", "abbreviation", "governing_body", "domain",
-                                  "org_identifier", "kind", "place", "numbering_policy", "active"]
+                                  "org_identifier", "kind", "place", "numbering_policy", "issues_on_paper", "active"]
     show_columns = [*add_columns, "created_at"]
     search_columns = ["name", "domain", "code"]
     order_columns = ["name", "domain"]
     label_columns = {"code": "Mã", "name": "Tên cơ quan", "short_name": "Tên viết gọn", "abbreviation": "Viết tắt",
                      "governing_body": "Cơ quan chủ quản", "domain": "Tên miền", "org_identifier": "Mã định danh",
                      "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số",
-                     "active": "Đang hoạt động", "created_at": "Tạo lúc"}
+                     "issues_on_paper": "Ban hành văn bản giấy", "active": "Đang hoạt động", "created_at": "Tạo lúc"}
+    formatters_columns = {"issues_on_paper": lambda v: "Có" if v else "Không",
+                          "active": lambda v: "Có" if v else "Không"}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     add_form_extra_fields = edit_form_extra_fields = {
         "active": _active_field("Bỏ chọn khi cơ quan ngừng sử dụng phần mềm: không còn trong thống kê và "
                                 "danh sách nơi nhận; dữ liệu được giữ nguyên."),
+        "issues_on_paper": BooleanField(
+            "Ban hành văn bản giấy", default=False,
+            description="Chọn khi cơ quan chưa ký số văn bản đi: lãnh đạo chỉ phê duyệt, văn thư cấp số khi phát "
+                        "hành và đính kèm bản quét văn bản đã ký, đóng dấu (Điều 15, 16 Nghị định 30/2020/NĐ-CP)."),
     }
 
     def _central_only(self) -> None:

@@ -21,10 +21,21 @@ def _committed(fn: Callable[[], int]) -> int:
 
 
 def fire_due_timers() -> int:
-    """Let BPMN timers that came due move their instances on."""
-    from app.workflow.services import fire_due_timers as fire
+    """Let BPMN timers that came due move their instances on, each in its own transaction.
 
-    return _committed(fire)
+    One instance that fails (a broken condition, an operation that raises, a corrupt state) becomes an
+    incident for its agency's admin and is no longer retried every minute; the others still fire."""
+    from app.workflow import incidents
+    from app.workflow.services import due_timer_instance_ids
+
+    fired = 0
+    for instance_id in _committed(due_timer_instance_ids):
+        try:
+            _committed(lambda instance_id=instance_id: incidents.fire_timer(instance_id))
+            fired += 1
+        except Exception as exc:  # any failure of one instance must not stop the others
+            _committed(lambda instance_id=instance_id, exc=exc: incidents.record_failure(instance_id, exc))
+    return fired
 
 
 def send_due_reminders() -> int:

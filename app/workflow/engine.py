@@ -21,7 +21,12 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
-from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins import (
+    EventBasedGatewayMixin,
+    ExclusiveGatewayMixin,
+    InclusiveGatewayMixin,
+    UserTaskMixin,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG as SPIFF_CONFIG
@@ -36,6 +41,8 @@ from app.workflow.errors import ExpressionError, OperationError, StepNotWaitingE
 from app.workflow.expressions import evaluate
 from app.workflow.loader import Diagram
 from app.workflow.operations import InstanceRef, get_operation
+
+_CHOOSING_GATEWAYS = (ExclusiveGatewayMixin, InclusiveGatewayMixin, EventBasedGatewayMixin)
 
 
 @lru_cache(maxsize=32768)
@@ -116,8 +123,13 @@ class QlvbScriptEngine(PythonScriptEngine):
         check_expression(expression)
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        # ExpressionError carries the Vietnamese message; Spiff's wrapper would bury it.
-        return self.environment.evaluate(expression, task.data, external_context)
+        # ExpressionError carries the Vietnamese message; Spiff's wrapper would bury it. The task it
+        # failed on goes with it, so an incident names the element.
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ExpressionError as exc:
+            exc.task = task
+            raise
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
         return self.environment.execute(script, task.data, external_context)
@@ -129,12 +141,14 @@ class QlvbScriptEngine(PythonScriptEngine):
         self.calls.append(name)
         try:
             result = operation(self.instance, {**task.data, **params})
-        except (OperationError, ExpressionError):
+        except (OperationError, ExpressionError) as exc:
+            exc.task = task
             raise
         except Exception as exc:  # an operation belongs to another package; name it in the message
-            if hasattr(exc, "message"):
-                raise OperationError(f'Thao tác tự động "{name}" thất bại: {exc.message}') from exc
-            raise OperationError(f'Thao tác tự động "{name}" thất bại') from exc
+            detail = f": {exc.message}" if hasattr(exc, "message") else ""
+            failure = OperationError(f"Thao tác tự động «{name}» thất bại{detail}")
+            failure.task = task
+            raise failure from exc
         if result:
             task.data.update(_json_safe(dict(result)))
         return "null"
@@ -228,8 +242,9 @@ def _runtime_error(exc: Exception, diagram: Diagram) -> WorkflowRuntimeError:
     bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
     if bpmn_id:
         name = diagram.element_names.get(bpmn_id, bpmn_id)
-        return WorkflowRuntimeError(f'Quy trình dừng tại "{name}" (id={bpmn_id}): {message}')
-    return WorkflowRuntimeError(f"Quy trình không chạy tiếp được: {message}")
+        return WorkflowRuntimeError(f'Quy trình dừng tại «{name}» (mã {bpmn_id}): {message}', element_id=bpmn_id,
+                                    element_name=name, log=f"{type(exc).__name__}: {exc}")
+    return WorkflowRuntimeError(f"Quy trình không chạy tiếp được: {message}", log=f"{type(exc).__name__}: {exc}")
 
 
 def _signature(task: Any) -> tuple[Any, ...]:
@@ -366,6 +381,28 @@ class WorkflowRun:
 
     def refresh_timers(self) -> None:
         self._guarded(self._wf.refresh_timers)
+        self.run_engine()
+
+    def skip_element(self, bpmn_id: str) -> None:
+        """Move past an automatic element that keeps failing (an incident) without running it."""
+        wf = self._wf
+        self._guarded(wf.refresh_timers)
+        skipped = False
+        for _ in range(1000):  # the engine's own loop, except that the failing element is completed, not run
+            ready = [t for t in wf.get_tasks(state=TaskState.READY) if not t.task_spec.manual]
+            if not ready:
+                break
+            for task in ready:
+                if not skipped and task.task_spec.bpmn_id == bpmn_id:
+                    if isinstance(task.task_spec, _CHOOSING_GATEWAYS):
+                        raise WorkflowRuntimeError("Không bỏ qua được cổng rẽ nhánh: cần biết đi theo nhánh nào. "
+                                                   "Hãy thử lại sau khi sửa dữ liệu, hoặc hủy quy trình.")
+                    task.complete()
+                    skipped = True
+                else:
+                    self._guarded(task.run)
+        if not skipped:
+            raise WorkflowRuntimeError("Bước gặp sự cố không còn chờ chạy; hãy thử lại quy trình")
         self.run_engine()
 
     def cancel(self) -> None:

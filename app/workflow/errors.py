@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.core.errors import ConflictError, DomainError
 from app.workflow.expressions import ExpressionError
@@ -42,6 +43,12 @@ class WorkflowRuntimeError(DomainError):
 
     code = "workflow_runtime"
 
+    def __init__(self, message: str, *, element_id: str | None = None, element_name: str | None = None,
+                 log: str | None = None):
+        super().__init__(message, log=log)
+        self.element_id = element_id
+        self.element_name = element_name
+
 
 class StepNotWaitingError(ConflictError):
     """The step was completed by someone else between reading the page and posting it (seen on SQLite,
@@ -62,6 +69,7 @@ class OperationError(DomainError):
 
     code = "operation_error"
     http_status = 422
+    task: Any = None  # the engine task it failed on, when known (names the element of an incident)
 
 
 __all__ = ["DiagramInvalidError", "ExpressionError", "OperationError", "ProblemInfo", "WorkflowRuntimeError"]

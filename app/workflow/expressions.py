@@ -30,6 +30,7 @@ class ExpressionError(DomainError):
     """An expression in a diagram is malformed, forbidden, or failed on the data it was given."""
 
     code = "expression_error"
+    task: Any = None  # the engine task it failed on, when known (names the element of an incident)
 
 
 def _as_date(value: Any) -> dt.date:

@@ -174,3 +174,29 @@ class InstanceEvent(Model):
     bpmn_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+
+
+class WorkflowIncident(Model):
+    """A step or timer the engine could not run, kept until an agency admin retries, skips or cancels."""
+
+    __tablename__ = "workflow_incident"
+    __table_args__ = (
+        Index("ix_workflow_incident_open", "agency_id", "resolved_at"),
+        Index("ix_workflow_incident_instance", "instance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # timer | step
+    element_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    element_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    message: Mapped[str] = mapped_column(Text, nullable=False)  # Vietnamese, shown to the agency admin
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)  # for the log and SoICT support
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)  # retried | skipped | cancelled
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -780,6 +780,19 @@ def refresh_timers(instance_id: int) -> InstanceInfo:
     return _write_step(instance, loaded, {row.task_uuid: row.id for row in open_rows}, None, None)
 
 
+def skip_failed_element(instance_id: int, bpmn_id: str) -> InstanceInfo:
+    """Complete the automatic element an incident names without running it, and let the instance go on."""
+    instance = _lock_instance(_LOCK_BY_ID, {"b_instance_id": instance_id})
+    if instance is None:
+        raise NotFoundError("Không tìm thấy hồ sơ quy trình")
+    if instance.status != "running":
+        raise ConflictError("Quy trình đã kết thúc")
+    open_rows = _exec(_OPEN_TASK_IDS, {"b_instance_id": instance_id}).all()
+    loaded = _load(instance)  # never a cached run: the failed attempt may have left one half-moved
+    loaded.run.skip_element(bpmn_id)
+    return _write_step(instance, loaded, {row.task_uuid: row.id for row in open_rows}, None, None)
+
+
 def due_timer_instance_ids(now: dt.datetime | None = None, *, limit: int = 500) -> list[int]:
     at = now or clock.now()
     return list(
@@ -790,12 +803,3 @@ def due_timer_instance_ids(now: dt.datetime | None = None, *, limit: int = 500) 
             .limit(limit)
         )
     )
-
-
-def fire_due_timers(now: dt.datetime | None = None) -> int:
-    """Refresh every running instance whose next timer is due; return how many were refreshed."""
-    count = 0
-    for instance_id in due_timer_instance_ids(now):
-        refresh_timers(instance_id)
-        count += 1
-    return count

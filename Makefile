@@ -46,7 +46,7 @@ app/translations/vi/LC_MESSAGES/messages.mo: app/translations/vi/LC_MESSAGES/mes
 
 assets: app/web/static/dist/.built
 
-app/web/static/dist/.built: $(wildcard package.json package-lock.json app/web/assets/*.js)
+app/web/static/dist/.built: $(wildcard package.json package-lock.json app/web/assets/*.js app/web/assets/*.json app/web/assets/*.css)
 	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && npm run --silent build; fi
 	mkdir -p app/web/static/dist && touch $@
 

@@ -20,7 +20,7 @@ from app.tenancy.queries import staff_for_user
 from app.tenancy.roles import ROLE_LABELS, WORKFLOW_ROLES
 from app.web.auth import current_agency
 from app.workflow.errors import DiagramInvalidError
-from app.workflow.steps import process_kind
+from app.workflow.steps import GENERIC_KINDS, process_kind
 
 DESIGN_MENU = "Thiết kế quy trình"
 READ_WRITE = {"index": "read", "modeler": "read", "xml": "read", "versions": "read", "diff": "read",
@@ -74,12 +74,20 @@ class RoutingDesignerView(BaseView):
         key = _key(key)
         owner = owner_id()
         _, version = diagrams.editable_xml(owner, key)
-        forms = {f.key: f"{f.title} ({f.key})" for f in catalog(owner, current_app.config["QLVB_FORMS_DIR"])}
-        roles = {code: f"{R.role_label(code)} ({code})" for code in sorted(R.WORKFLOW_ROLES)}
+        sources = catalog(owner, current_app.config["QLVB_FORMS_DIR"])
+        forms = {f.key: f.title for f in sources}
+        roles = {code: R.role_label(code) for code in sorted(R.WORKFLOW_ROLES)}
+        kind = process_kind(key)
+        kinds = {k.code: k.label for k in (kind.all_kinds if kind is not None else GENERIC_KINDS)}
+        fields: dict[str, str] = {}
+        for form_key, form_fields in validation_context().form_fields.items():
+            for name, label in form_fields.items():
+                fields.setdefault(name, f"{label} (biểu mẫu «{forms.get(form_key, form_key)}»)")
         return self.render_template(
             "admin/designer_modeler.html", key=key, name=diagrams.PROCESS_NAMES.get(key, key), version=version,
             is_templates=owner is None, roles_json=json.dumps(roles, ensure_ascii=False),
-            forms_json=json.dumps(forms, ensure_ascii=False),
+            forms_json=json.dumps(forms, ensure_ascii=False), kinds_json=json.dumps(kinds, ensure_ascii=False),
+            fields_json=json.dumps(dict(sorted(fields.items(), key=lambda kv: kv[1])), ensure_ascii=False),
         )
 
     @expose("/process/<key>/xml")

@@ -87,6 +87,8 @@ def test_admin_adds_a_step_in_the_modeler_and_new_documents_follow_it(
     agency = make_agency(name="Sở Thử nghiệm Thiết kế")
     admin = make_account(agency.code, ["agency_admin"], name="Trần Quản Trị")
     clerk_account = make_account(agency.code, ["clerk"], department_code="vp", name="Lê Văn Thư")
+    for role, name in (("leader", "Phạm Lãnh Đạo"), ("head", "Vũ Trưởng Phòng"), ("specialist", "Đỗ Chuyên Viên")):
+        make_account(agency.code, [role], department_code=None if role == "leader" else "vp", name=name)
     clerk = ActorRef(user_id=clerk_account.user_id, agency_id=agency.id, roles=frozenset({"clerk"}))
     before = services.start_instance(agency.id, "incoming", subject_type="e2e", subject_id=1, data={}, actor=clerk)
     db.session.commit()
@@ -121,11 +123,14 @@ def test_admin_adds_a_step_in_the_modeler_and_new_documents_follow_it(
         # The QLVB panel: name and form of the new step.
         page.fill("#qlvb-panel [name=name]", "Kiểm tra thể thức")
         page.press("#qlvb-panel [name=name]", "Tab")
+        page.select_option("#qlvb-panel [name=stepKind]", "task")  # a plain step: no effect on the document
         page.select_option("#qlvb-panel [name=formKey]", "incoming_register")
         page.fill("#qlvb-panel [name=dueDays]", "1")
         page.press("#qlvb-panel [name=dueDays]", "Tab")
         page.click("[data-qlvb-action=save]")
-        page.wait_for_function("() => document.getElementById('qlvb-status').textContent.includes('sơ đồ hợp lệ')")
+        page.wait_for_function("() => !document.getElementById('qlvb-status').textContent.includes('Đang lưu')")
+        problems = page.inner_text("#qlvb-problems") if page.query_selector("#qlvb-problems") else ""
+        assert "sơ đồ hợp lệ" in page.inner_text("#qlvb-status"), problems
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "designer.png"))
 

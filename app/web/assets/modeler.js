@@ -7,6 +7,7 @@ import './qlvb-designer.css';
 
 import Modeler from 'bpmn-js/lib/Modeler';
 import spiffworkflow from './spiffworkflow.json';
+import qlvb from './qlvb.json';
 import { restrictModule, translateModule } from './qlvb-modules.js';
 
 const SPIFF_PROPS = 'spiffworkflow:Properties';
@@ -32,6 +33,9 @@ class Designer {
       csrf: root.dataset.csrf,
       roles: JSON.parse(root.dataset.roles || '{}'),
       forms: JSON.parse(root.dataset.forms || '{}'),
+      kinds: JSON.parse(root.dataset.kinds || '{}'),
+      roleNames: JSON.parse(root.dataset.roleNames || '{}'),
+      fields: JSON.parse(root.dataset.fields || '{}'),
       readonly: root.dataset.readonly === 'true',
     };
     this.problems = [];
@@ -41,7 +45,7 @@ class Designer {
     this.modeler = new Modeler({
       container: root.querySelector('.qlvb-canvas'),
       keyboard: { bindTo: document },
-      moddleExtensions: { spiffworkflow },
+      moddleExtensions: { spiffworkflow, qlvb },
       additionalModules: [translateModule, restrictModule],
     });
     window.qlvbModeler = this.modeler;
@@ -67,12 +71,22 @@ class Designer {
     const response = await fetch(this.cfg.xmlUrl, { credentials: 'same-origin' });
     const xml = await response.text();
     await this.modeler.importXML(xml);
-    this.modeler.get('canvas').zoom('fit-viewport');
+    this.fit();
     this.dirty = false;
     this.renderPanel(null);
     const initial = this.root.dataset.problems;
     if (initial) this.showProblems(JSON.parse(initial));
     this.root.classList.add('qlvb-ready');
+  }
+
+  fit() {
+    // Fit the diagram, leaving room on the left for the palette so it never covers the lane labels.
+    const canvas = this.modeler.get('canvas');
+    canvas.zoom('fit-viewport');
+    const box = canvas.viewbox();
+    const palette = this.root.querySelector('.djs-palette');
+    const room = ((palette ? palette.getBoundingClientRect().width : 50) + 24) / box.scale;
+    canvas.viewbox({ x: box.x - room, y: box.y - 12 / box.scale, width: box.width + room, height: box.height + 24 / box.scale });
   }
 
   setStatus(text, kind) {
@@ -99,7 +113,7 @@ class Designer {
         form.submit();
       }
     } else if (action === 'fit') {
-      this.modeler.get('canvas').zoom('fit-viewport');
+      this.fit();
     } else if (action === 'download') {
       const { xml } = await this.modeler.saveXML({ format: true });
       const link = document.createElement('a');
@@ -266,22 +280,24 @@ class Designer {
       html += `<div class="alert alert-danger qlvb-panel-problems">${mine.map((p) => esc(p.message)).join('<br>')}</div>`;
     }
     if (is(element, 'bpmn:Lane')) {
-      html += this.field('Vai trò xử lý của làn', this.select('lane_role', this.cfg.roles, bo.name || '', '— Chọn vai trò —'),
-        'Mọi bước trong làn giao cho cán bộ có vai trò này.');
+      html += this.field('Vai trò xử lý của làn', this.select('lane_role', this.cfg.roles, bo.get('qlvb:role') || '', '— Chọn vai trò —'),
+        'Mọi bước trong làn giao cho cán bộ có vai trò này; tên làn hiện theo vai trò.');
     } else if (!is(element, 'bpmn:Process') && !is(element, 'bpmn:Collaboration')) {
       html += this.field('Tên hiển thị', this.input('name', bo.name || ''));
     }
     if (is(element, 'bpmn:UserTask')) {
+      html += this.field('Loại bước', this.select('stepKind', this.cfg.kinds, bo.get('qlvb:stepKind') || '', '— Chọn loại bước —'),
+        'Loại bước quyết định việc hệ thống làm ở bước này (vào sổ, cấp số, ký số…), không phụ thuộc mã hay tên bước.');
       html += this.field('Biểu mẫu', this.select('formKey', this.cfg.forms, this.getProp(element, 'formKey'), '— Chọn biểu mẫu —'));
-      html += this.field('Phòng ban xử lý lấy từ trường', this.input('candidateDepartmentField',
-        this.getProp(element, 'candidateDepartmentField'), 'placeholder="vd. lead_department_id"'),
-      'Tên trường (ở biểu mẫu bước trước) chứa phòng ban được giao; để trống nếu giao theo vai trò của làn.');
-      html += this.field('Người xử lý lấy từ trường', this.input('candidateUserField',
-        this.getProp(element, 'candidateUserField'), 'placeholder="vd. specialist_id"'));
+      html += this.field('Phòng ban xử lý theo trường', this.select('candidateDepartmentField', this.cfg.fields,
+        this.getProp(element, 'candidateDepartmentField'), '— Theo vai trò của làn —'),
+      'Trường (ở biểu mẫu bước trước) chứa phòng ban được giao.');
+      html += this.field('Người xử lý theo trường', this.select('candidateUserField', this.cfg.fields,
+        this.getProp(element, 'candidateUserField'), '— Theo vai trò của làn —'));
       html += this.field('Hạn xử lý (số ngày làm việc)', this.input('dueDays', this.getProp(element, 'dueDays'),
         'type="number" min="0" max="365"'), 'Không tính thứ Bảy, Chủ nhật và ngày lễ, Tết.');
-      html += this.field('Hạn xử lý lấy từ trường', this.input('dueField', this.getProp(element, 'dueField'),
-        'placeholder="vd. deadline"'));
+      html += this.field('Hạn xử lý theo trường', this.select('dueField', this.cfg.fields, this.getProp(element, 'dueField'),
+        '— Không —'));
     }
     if (is(element, 'bpmn:SequenceFlow')) {
       const source = element.source && element.source.businessObject;
@@ -328,7 +344,11 @@ class Designer {
       }
     };
     on('name', (c) => this.modeling.updateLabel(element, c.value));
-    on('lane_role', (c) => this.modeling.updateLabel(element, c.value));
+    on('lane_role', (c) => {
+      this.modeling.updateProperties(element, { 'qlvb:role': c.value || undefined });
+      if (c.value) this.modeling.updateLabel(element, this.cfg.roleNames[c.value] || c.value);
+    });
+    on('stepKind', (c) => this.modeling.updateProperties(element, { 'qlvb:stepKind': c.value || undefined }));
     for (const prop of ['formKey', 'candidateDepartmentField', 'candidateUserField', 'dueDays', 'dueField']) {
       on(prop, (c) => this.setProp(element, prop, c.value));
     }

@@ -30,6 +30,16 @@ def nfc_any(value: Any) -> Any:
     return value
 
 
+def notation_key(value: str | None) -> str:
+    """The comparison key of a number/notation: "15/QĐ-UBND" and "15/qđ-ubnd " match, "15/QD-UBND" does not.
+
+    Case-insensitive for every letter (Python's casefold, so "Đ" too: SQLite's lower() is ASCII-only),
+    diacritics kept, whitespace removed."""
+    if not value:
+        return ""
+    return "".join(unicodedata.normalize("NFC", value).casefold().split())
+
+
 def fold(value: str | None) -> str:
     """Lower-case and strip diacritics: "Quyết định" -> "quyet dinh" (search keys)."""
     if not value:

@@ -25,9 +25,10 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core import clock
+from app.core.text import notation_key
 from app.extensions import Model
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -100,7 +101,7 @@ class Document(Model):
         UniqueConstraint("agency_id", "register_id", "number", name="uq_document_register_number"),
         Index("ix_document_listing", "agency_id", "direction", "year", "status", "id"),
         Index("ix_document_register_order", "register_id", "number"),
-        Index("ix_document_duplicate", "agency_id", "direction", "number_notation", "issue_date"),
+        Index("ix_document_duplicate", "agency_id", "direction", "notation_key", "issue_date"),
         Index("ix_document_source", "source_document_id"),
         Index("ix_document_lead_department", "lead_department_id"),
     )
@@ -118,6 +119,8 @@ class Document(Model):
     # What the document itself says (CodeNumber/CodeNotation). Outgoing: built at issue; incoming: typed.
     notation: Mapped[str | None] = mapped_column(String(60))  # "QĐ-STTTT"
     number_notation: Mapped[str | None] = mapped_column(String(80))  # "15/QĐ-STTTT"
+    # notation_key(number_notation), kept by the validator below: duplicates compare on it on every database.
+    notation_key: Mapped[str | None] = mapped_column(String(80))
     issuer_name: Mapped[str | None] = mapped_column(String(255))  # OrganName, as on the document's date
     issuer_org_id: Mapped[str | None] = mapped_column(String(32))  # OrganId (mã định danh) or agency code
     issue_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -180,6 +183,11 @@ class Document(Model):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="document", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+
+    @validates("number_notation")
+    def _keep_notation_key(self, _key: str, value: str | None) -> str | None:
+        self.notation_key = notation_key(value) or None
+        return value
 
 
 class Attachment(Model):

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core import clock, signals
 from app.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from app.core.text import fold, nfc, nfc_any
+from app.core.text import fold, nfc, nfc_any, notation_key
 from app.extensions import db
 from app.tenancy.models import Agency, Department, Staff
 from app.workflow import queries as wf_queries
@@ -232,7 +232,7 @@ def _find_duplicate(agency_id: int, number_notation: str, issuer_name: str, issu
     stmt = select(Document).where(
         Document.agency_id == agency_id,
         Document.direction == "incoming",
-        func.lower(Document.number_notation) == number_notation.lower(),
+        Document.notation_key == notation_key(number_notation),
         Document.issue_date.between(year_start, year_end),
     )
     if exclude_id is not None:

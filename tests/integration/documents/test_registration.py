@@ -108,6 +108,28 @@ def test_duplicate_is_named_unless_the_clerk_confirms(office) -> None:
     assert (other.number, again.number) == (2, 3)
 
 
+@pytest.mark.parametrize(("first", "second", "duplicate"), [
+    ("15/QĐ-UBND", "15/qđ-ubnd", True),  # "Đ" folds on every database, not only ASCII letters
+    ("15/QĐ-UBND", " 15/QĐ - UBND ", True),  # spacing typed differently
+    ("15/HĐ-STC", "15/HĐ-STC", True),
+    ("15/QĐ-UBND", "15/QD-UBND", False),  # accents are kept: QD is not QĐ
+    ("15/QĐ-UBND", "16/QĐ-UBND", False),
+])
+def test_duplicate_notation_with_vietnamese_letters(office, first: str, second: str, duplicate: bool) -> None:
+    o = office()
+    clerk = o.actors["clerk"]
+    data = incoming_data(number_notation=first)
+    services.register_incoming(o.agency_id, actor=clerk, data=data)
+    db.session.commit()
+    if duplicate:
+        with pytest.raises(DuplicateDocumentError):
+            services.register_incoming(o.agency_id, actor=clerk, data={**data, "number_notation": second})
+        db.session.rollback()
+    else:
+        services.register_incoming(o.agency_id, actor=clerk, data={**data, "number_notation": second})
+        db.session.commit()
+
+
 @pytest.mark.parametrize(
     ("overrides", "reason", "cited"),
     [

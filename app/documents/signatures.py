@@ -42,10 +42,10 @@ from app.signing import (
     signer_holder,
     verify_pdf,
 )
-from app.tenancy.models import Agency, Department
+from app.tenancy.models import Agency, Department, Position
 from app.workflow.info import ActorRef
 
-from . import settings
+from . import layout, settings
 from .attachments import CheckedFile, new_attachment
 from .errors import DocumentStateError, SignerMismatchError, SigningNotConfiguredError
 from .info import AttachmentInfo, attachment_info
@@ -183,19 +183,25 @@ def render_info(doc: Document) -> DocumentRenderInfo:
     if not any(r.startswith("Lưu") for r in recipients):
         recipients.append(keep)
     paragraphs = tuple(p.strip() for p in (doc.body or "").split("\n") if p.strip())
+    head_title = db.session.scalar(select(Position.name).where(Position.agency_id == agency.id,
+                                                               Position.role == "leader")
+                                   .order_by(Position.sort_order, Position.id).limit(1))
+    lines = layout.signer_lines(position=doc.signer_position, head_title=head_title, agency_kind=agency.kind)
+    addressees, recipients_left = layout.split_recipients(recipients, is_cong_van=not typed)
     return DocumentRenderInfo(
-        governing_body=agency.governing_body or "",
-        agency_name=agency.name,
+        governing_body=agency.governing_body or "",  # may keep UBND, HĐND (Phụ lục I, II.2)
+        agency_name=layout.full_name(agency.name),
         number_notation=doc.number_notation or f"     /{doc.notation or agency.abbreviation}",
         place=agency.place or "Vĩnh Phúc",
         issue_date=doc.issue_date or clock.today(),
         type_name=doc.doc_type.name if typed and doc.doc_type else None,
         summary=doc.summary,
         body=paragraphs,
-        signer_authority="",
-        signer_position=(doc.signer_position or "").upper(),
+        signer_authority="\n".join(lines.authority),
+        signer_position=lines.position,
         signer_name=doc.signer_name or "",
-        recipients=tuple(recipients),
+        recipients=recipients_left,
+        addressees=addressees,
         urgency=URGENCY_MARKS.get(doc.urgency),
     )
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 import pathlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,47 @@ def document_context(doc: DocumentRenderInfo) -> dict[str, Any]:
         "doc": fields,
         "place_date": format_place_date(doc.place, doc.issue_date),
         "css": package_css("document_decree30.css"),
+        "paragraphs": [_paragraph(p) for p in doc.body],
+        "agency_lines": agency_name_lines(doc.agency_name),
+        "authority_lines": [line for line in doc.signer_authority.splitlines() if line.strip()],
+        "urgency_width_mm": URGENCY_BOX_MM.get(doc.urgency or "", 30),
     }
+
+
+# Phụ lục I, ô 10b: the urgency stamp's size depends on the word (30, 40 and 20 mm by 8 mm).
+URGENCY_BOX_MM = {"HỎA TỐC": 30, "THƯỢNG KHẨN": 40, "KHẨN": 20}
+_ARTICLE = re.compile(r"^(Điều\s+\d+[a-z]?\.)\s*")
+
+
+def paragraph_kind(text: str) -> str:
+    """How Phụ lục I sets a paragraph of the content: căn cứ italic, the "QUYẾT ĐỊNH:" line bold and centred,
+    an article's "Điều n." bold; everything else a justified paragraph with a first-line indent."""
+    stripped = text.strip()
+    if stripped.startswith("Căn cứ") or stripped.startswith("Theo đề nghị"):
+        return "basis"
+    if stripped.rstrip(":").upper() in ("QUYẾT ĐỊNH", "QUYẾT NGHỊ", "CHỈ THỊ", "BAN HÀNH") and stripped.isupper():
+        return "enacting"
+    if _ARTICLE.match(stripped):
+        return "article"
+    return "text"
+
+
+_BREAK_AFTER = ("Ủy ban nhân dân ", "Hội đồng nhân dân ")
+
+
+def agency_name_lines(name: str) -> list[str]:
+    """Break "Ủy ban nhân dân huyện Yên Lạc" where a clerk would: after the body's kind, not mid-name."""
+    for lead in _BREAK_AFTER:
+        if name.casefold().startswith(lead.casefold()) and len(name) > len(lead):
+            return [name[: len(lead)].strip(), name[len(lead):].strip()]
+    return [name]
+
+
+def _paragraph(text: str) -> dict[str, str]:
+    kind = paragraph_kind(text)
+    m = _ARTICLE.match(text.strip()) if kind == "article" else None
+    lead, rest = (m.group(1), text.strip()[m.end():]) if m else ("", text)
+    return {"text": text, "kind": kind, "lead": lead, "rest": rest}
 
 
 def document_html(doc: DocumentRenderInfo, *, template_source: str | None = None) -> str:

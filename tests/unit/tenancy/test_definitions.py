@@ -26,7 +26,7 @@ def test_every_agency_of_the_appendix_has_a_file_with_its_domain():
         assert defs[code].domain == f"{code}.vinhphuc.gov.vn"
     assert defs["qlvb"].is_central and defs["qlvb"].domain == "qlvb.vinhphuc.gov.vn"
     assert defs["isotttt"].name == "Sở Thông tin và Truyền thông"
-    assert defs["ivpubnd"].name == "Văn phòng UBND tỉnh"
+    assert defs["ivpubnd"].name == "Văn phòng Ủy ban nhân dân tỉnh"
     assert defs["itruongchinhtri"].name == "Trường Chính trị tỉnh"
 
 

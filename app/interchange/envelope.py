@@ -363,7 +363,7 @@ def _read_message_header(element: etree._Element) -> MessageHeaderInfo:
         document_id=document_id,
         content=parts.text(element, "Content"),
         due_date=parts.date(element, "DueDate", path),
-        to_places=tuple(t for p in (places.findall(NS + "Place") if places is not None else []) if (t := parts.text(p))),
+        to_places=parts.texts(places, "Place"),
         other=_read_other(other) if other is not None else None,
         response_for=tuple(
             parts.read_response_for(e, parts.indexed(path, "ResponseFor", i, len(responses)))
@@ -381,9 +381,7 @@ def _read_other(element: etree._Element) -> OtherInfo:
         typer_notation=parts.text(element, "TyperNotation"),
         promulgation_amount=parts.integer(element, "PromulgationAmount"),
         page_amount=parts.integer(element, "PageAmount"),
-        appendixes=tuple(
-            t for a in (appendixes.findall(NS + "Appendix") if appendixes is not None else []) if (t := parts.text(a))
-        ),
+        appendixes=parts.texts(appendixes, "Appendix"),
     )
 
 

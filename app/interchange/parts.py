@@ -82,6 +82,13 @@ def text(element: etree._Element | None, name: str | None = None) -> str:
     return nfc(element.text.strip())
 
 
+def texts(parent: etree._Element | None, name: str) -> tuple[str, ...]:
+    """The non-empty texts of ``parent``'s children called ``name``."""
+    if parent is None:
+        return ()
+    return tuple(value for element in parent.findall(NS + name) if (value := text(element)))
+
+
 def integer(element: etree._Element, name: str) -> int | None:
     value = text(element, name)
     return int(value) if value else None

@@ -79,7 +79,7 @@ def _parse(data: bytes, *, max_bytes: int, recipient: str | None) -> StatusInfo:
             f"(cần «edXMLEnvelope» thuộc không gian tên {NAMESPACE})"
         )
     canonical_order(root)
-    check_schema(root, "status", prefix="")
+    check_schema(root, "status")
     status = root[0].find(NS + "Status")
     assert status is not None  # the schema requires it
     response_element = status.find(NS + "ResponseFor")

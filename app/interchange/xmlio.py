@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
 
 from .errors import EnvelopeError, EnvelopeTooLargeError
-from .fields import LABELS, label_of
+from .fields import label_of
 from .model import NAMESPACE, XLINK_NAMESPACE
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -156,79 +156,143 @@ def _schema(name: str) -> etree.XMLSchema:
     return schema
 
 
-def check_schema(element: etree._Element, name: str, *, prefix: str = "") -> None:
+def check_schema(element: etree._Element, name: str) -> None:
     """Validate ``element`` (a document root or a sub-tree) against xsd/<name>.xsd, or raise EnvelopeError."""
     schema = _schema(name)
     if schema.validate(element):
         return
-    raise schema_error(schema.error_log, prefix=prefix)
+    raise schema_error(next(iter(schema.error_log)), element)
 
+
+# What a value must look like, said to the clerk when a pattern refuses it.
+FORMAT_HINTS: dict[str, str] = {
+    "OrganId": "không đúng định dạng mã định danh của QĐ 20/2020/QĐ-TTg (ví dụ 000.00.00.H61)",
+    "PromulgationDate": "không đúng định dạng ngày YYYY/MM/DD",
+    "DueDate": "không đúng định dạng ngày YYYY/MM/DD",
+    "Timestamp": "không đúng định dạng thời điểm yyyy/MM/dd HH:mm:ss",
+    "DocumentId": (
+        "không đúng định dạng «mã định danh,YYYY/MM/DD,số/ký hiệu» (ví dụ 000.00.00.H61,2026/12/03,15/QĐ-UBND)"
+    ),
+    "CodeNumber": "không đúng định dạng số văn bản (1 đến 11 chữ số hoặc chữ cái)",
+    "CodeNotation": "không đúng định dạng ký hiệu (chữ, số và - / . &, tối đa 30 ký tự)",
+    "ContentId": "không đúng định dạng mã tệp (chữ, số và . _ @ + -, tối đa 128 ký tự)",
+    "ContentType": "không phải kiểu MIME hợp lệ (ví dụ application/pdf)",
+    "href": "phải có dạng cid:<mã tệp>",
+    "StatusCode": "không thuộc các mã trạng thái 01–06, 13, 15, 16",
+}
 
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")
-_NAME = re.compile(r"\{[^}]*\}([\w.-]+)|\b([\w.-]+)\b")
+_NAME = re.compile(r"\{[^}]*\}([\w.-]+)|([\w.-]+)")
 _ATTRIBUTE = re.compile(r"attribute '(?:\{[^}]*\})?([\w.-]+)'")
+_VALUE = re.compile(r"The value '(.*?)' is not|: '([^']*)' is not a valid value")
+
+
+def element_path(element: etree._Element) -> str:
+    """Where ``element`` sits, from the header down: 'MessageHeader/To[2]/OrganId'."""
+    steps: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        name = localname(node)
+        if name == "edXMLHeader":
+            break
+        parent = node.getparent()
+        if parent is None and name == "edXML" and steps:
+            break
+        if parent is not None and name == "edXMLEnvelope" and localname(parent) == "edXML":
+            break
+        same = [c for c in parent if c.tag == node.tag] if parent is not None else [node]
+        steps.append(f"{name}[{same.index(node) + 1}]" if len(same) > 1 else name)
+        node = parent
+    return "/".join(reversed(steps)) or "edXML"
+
+
+def _locate(entry: etree._LogEntry, validated: etree._Element) -> etree._Element | None:
+    """The element a schema error is about: libxml2's path is absolute within the validated (sub)tree."""
+    steps = (entry.path or "").strip("/").split("/")
+    if not steps or not steps[0]:
+        return None
+    relative = "/".join(steps[1:])
+    try:
+        found = validated.xpath(relative, namespaces={"edXML": NAMESPACE, "xlink": XLINK_NAMESPACE}) if relative else [
+            validated
+        ]
+    except etree.XPathError:
+        return None
+    return found[0] if found and isinstance(found[0], etree._Element) else None
 
 
 def _names(text: str) -> list[str]:
-    return [a or b for a, b in _NAME.findall(text)]
+    return [a or b for a, b in _NAME.findall(text) if (a or b) not in ("one", "of")]
 
 
-def readable_path(xpath: str | None, prefix: str = "") -> str:
-    """'/edXML/edXML:edXMLEnvelope/edXML:edXMLHeader/edXML:MessageHeader/edXML:To[2]' -> 'MessageHeader/To[2]'."""
-    if not xpath:
-        return prefix.rstrip("/") or "edXML"
-    steps = [step.split(":")[-1] for step in xpath.strip("/").split("/") if step]
-    for anchor in ("edXMLHeader", "edXMLBody", "AttachmentEncoded"):
-        bare = [s.split("[")[0] for s in steps]
-        if anchor in bare:
-            index = bare.index(anchor)
-            steps = steps[index + 1:] if anchor == "edXMLHeader" else steps[index:]
-            break
-    return "/".join([prefix.rstrip("/")] + steps if prefix else steps) or "edXML"
-
-
-def schema_error(log: Iterable[etree._LogEntry], *, prefix: str = "") -> EnvelopeError:
-    """The first schema violation as a Vietnamese sentence naming the field."""
-    entry = next(iter(log))
+def schema_error(entry: etree._LogEntry, validated: etree._Element) -> EnvelopeError:
+    """A schema violation as a Vietnamese sentence naming the field."""
     message = entry.message or ""
-    path = readable_path(entry.path, prefix)
-    kind = entry.type_name or ""
     raw = f"{entry.type_name}: {message} at {entry.path}"
+    element = _locate(entry, validated)
+    path = element_path(element) if element is not None else "edXML"
+    here = localname(element) if element is not None else ""
+
+    def refuse(field: str, reason: str) -> EnvelopeError:
+        return EnvelopeError(reason, field=field, label=label_of(field), log=raw)
+
+    if "No matching global declaration" in message:
+        return EnvelopeError("phần tử gốc không phải của gói tin edXML QCVN 102:2016", log=raw)
     if "Missing child element" in message:
         expected = _EXPECTED.search(message)
         names = _names(expected.group(1)) if expected else []
-        missing = names[0] if names else ""
-        field = f"{path}/{missing}" if missing else path
-        return EnvelopeError("bị thiếu (bắt buộc)", field=field, label=label_of(field), log=raw)
-    if "This element is not expected" in message:
-        here = path.rsplit("/", 1)[-1].split("[", 1)[0]
-        reason = (
-            "không được phép ở đây (phần tử không có trong QCVN 102:2016 hoặc lặp lại quá số lần cho phép)"
-            if here not in LABELS
-            else "không được phép ở vị trí này hoặc lặp lại quá số lần cho phép"
-        )
-        return EnvelopeError(reason, field=path, label=label_of(path), log=raw)
-    if "No matching global declaration" in message or kind == "SCHEMAV_CVC_ELT_1":
-        return EnvelopeError("phần tử gốc không phải của gói tin edXML QCVN 102:2016", log=raw)
+        return refuse(f"{path}/{names[-1]}" if names else path, "bị thiếu (bắt buộc)")
+    if "This element is not expected" in message and element is not None:
+        return _unexpected(element, path, here, message, refuse)
     attribute = _ATTRIBUTE.search(message)
-    if attribute and ("attribute" in message.lower()):
+    if attribute:
         field = f"{path}/@{attribute.group(1)}"
         if "is required but missing" in message:
-            return EnvelopeError("bị thiếu (bắt buộc)", field=field, label=label_of(field), log=raw)
+            return refuse(field, "bị thiếu (bắt buộc)")
         if "is not allowed" in message:
-            return EnvelopeError("không được phép", field=field, label=label_of(field), log=raw)
-        return EnvelopeError("có giá trị không hợp lệ", field=field, label=label_of(field), log=raw)
-    if "MAXLENGTH" in kind or "maxLength" in message:
-        return EnvelopeError("dài quá độ dài cho phép", field=path, label=label_of(path), log=raw)
-    if "Element content is not allowed" in message or "not allowed, because the content type" in message:
-        return EnvelopeError("chỉ được chứa văn bản, không chứa phần tử con", field=path, label=label_of(path), log=raw)
+            return refuse(field, "không được phép ở phần tử này")
+        return refuse(field, _value_reason(attribute.group(1), message))
+    if "Character content other than whitespace is not allowed" in message:
+        return refuse(path, "chứa văn bản không được phép (chỉ được chứa các phần tử con)")
+    if "Element content is not allowed" in message:
+        return refuse(path, "chỉ được chứa văn bản, không chứa phần tử con")
+    return refuse(path, _value_reason(here, message))
+
+
+def _value_reason(name: str, message: str) -> str:
+    match = _VALUE.search(message)
+    value = next((g for g in match.groups() if g is not None), "") if match else ""
+    shown = f"«{value[:60]}» " if value.strip() else ""
+    if "facet 'maxLength'" in message:
+        return f"{shown}dài quá độ dài cho phép".strip()
     if "facet 'maxInclusive'" in message or "facet 'minInclusive'" in message:
-        return EnvelopeError("nằm ngoài khoảng giá trị cho phép", field=path, label=label_of(path), log=raw)
+        return f"{shown}nằm ngoài khoảng giá trị cho phép".strip()
     if "facet 'enumeration'" in message:
-        return EnvelopeError("không thuộc các giá trị cho phép", field=path, label=label_of(path), log=raw)
-    if "facet 'pattern'" in message or "not a valid value" in message or "is not accepted" in message:
-        return EnvelopeError("không đúng định dạng", field=path, label=label_of(path), log=raw)
-    return EnvelopeError("không đúng cấu trúc QCVN 102:2016", field=path, label=label_of(path), log=raw)
+        return f"{shown}{FORMAT_HINTS.get(name, 'không thuộc các giá trị cho phép')}".strip()
+    if not value.strip() and "facet 'pattern'" in message:
+        return "bị bỏ trống (bắt buộc)"
+    return f"{shown}{FORMAT_HINTS.get(name, 'không đúng định dạng')}".strip()
+
+
+def _unexpected(element: etree._Element, path: str, here: str, message: str, refuse: Callable[[str, str], EnvelopeError]
+                ) -> EnvelopeError:
+    parent = element.getparent()
+    order = CHILD_ORDER.get(localname(parent)) if parent is not None else None
+    if order is None or here not in order or not element.tag.startswith(NS):
+        return refuse(path, "không có trong QCVN 102:2016, không được phép ở đây")
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is not None and previous.tag == element.tag:
+        return refuse(path, "bị lặp, chỉ được có một lần (hoặc quá số lần cho phép)")
+    # Children were put in canonical order first, so an element that comes too early means one before it is
+    # missing: the last expected name that ranks before it.
+    expected = _EXPECTED.search(message)
+    names = [n for n in (_names(expected.group(1)) if expected else []) if n in order]
+    earlier = [n for n in names if order.index(n) < order.index(here)]
+    if earlier and parent is not None:
+        return refuse(f"{element_path(parent)}/{earlier[-1]}", "bị thiếu (bắt buộc)")
+    return refuse(path, "không được phép ở vị trí này")
 
 
 def xlink(name: str) -> str:

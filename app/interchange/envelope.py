@@ -494,12 +494,19 @@ def _bare_cid(value: str) -> str:
 def _decode(encoded: str, path: str) -> bytes:
     if not encoded.strip():
         raise refuse(path, "rỗng: tệp đính kèm phải có nội dung")
+    try:
+        return _b64(encoded)
+    except (binascii.Error, ValueError):
+        pass
     # Java and .NET encoders wrap lines at 76 characters: white space is dropped only when the fast path fails.
-    for candidate in (encoded, _WHITESPACE.sub("", encoded)):
-        try:
-            content = pybase64.b64decode(candidate, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if content:
-            return content
-    raise refuse(path, "không phải dữ liệu base64 hợp lệ")
+    try:
+        return _b64(_WHITESPACE.sub("", encoded))
+    except (binascii.Error, ValueError):
+        raise refuse(path, "không phải dữ liệu base64 hợp lệ") from None
+
+
+def _b64(encoded: str) -> bytes:
+    content = pybase64.b64decode(encoded, validate=True)
+    if not content:
+        raise ValueError("empty")
+    return content

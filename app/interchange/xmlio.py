@@ -97,7 +97,7 @@ def read_xml(data: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
             f"dung lượng {_mb(len(data))} vượt giới hạn {_mb(max_bytes)} cho một gói tin",
             log=f"{len(data)} bytes > limit {max_bytes}",
         )
-    if not data.strip():
+    if not data or data.isspace():
         raise EnvelopeError("tệp rỗng")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
         raise EnvelopeError("tệp phải được mã hóa UTF-8")

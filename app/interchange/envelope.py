@@ -274,9 +274,10 @@ def _parse(data: bytes, *, max_bytes: int, recipient: str | None) -> EnvelopeInf
         )
     canonical_order(root)
     # The files' base64 is taken out before the schema runs and decoded on its own below.
-    payloads: dict[int, str] = {}
+    # Keyed by the element itself: holding the proxy keeps it (and so its identity) alive until it is read.
+    payloads: dict[etree._Element, str] = {}
     for element in root.iter(NS + "ContentTransferEncoded"):
-        payloads[id(element)] = element.text or ""
+        payloads[element] = element.text or ""
         element.text = None
     check_schema(root, "edxml")
 
@@ -442,7 +443,7 @@ def _read_trace(element: etree._Element) -> TraceHeaderListInfo:
 
 
 def _read_attachments(
-    manifest: etree._Element, encoded: list[etree._Element], payloads: dict[int, str]
+    manifest: etree._Element, encoded: list[etree._Element], payloads: dict[etree._Element, str]
 ) -> tuple[AttachmentInfo, ...]:
     references = manifest.findall(NS + "Reference")
     listed: dict[str, tuple[int, etree._Element]] = {}
@@ -471,7 +472,7 @@ def _read_attachments(
         found.add(content_id)
         payload = parts.child(element, "ContentTransferEncoded")
         assert payload is not None  # the schema requires it
-        content = _decode(payloads.get(id(payload), ""), f"{path}/ContentTransferEncoded")
+        content = _decode(payloads.get(payload, ""), f"{path}/ContentTransferEncoded")
         description = parts.text(element, "Description") or parts.text(listed[content_id][1], "Description")
         attachments.append(
             AttachmentInfo(

@@ -472,7 +472,7 @@ def _read_attachments(
         found.add(content_id)
         payload = parts.child(element, "ContentTransferEncoded")
         assert payload is not None  # the schema requires it
-        content = _decode(payloads.get(payload, ""), f"{path}/ContentTransferEncoded")
+        content = decode_payload(payloads.get(payload, ""), f"{path}/ContentTransferEncoded")
         description = parts.text(element, "Description") or parts.text(listed[content_id][1], "Description")
         attachments.append(
             AttachmentInfo(
@@ -492,7 +492,8 @@ def _bare_cid(value: str) -> str:
     return value[4:] if value[:4].lower() == "cid:" else value
 
 
-def _decode(encoded: str, path: str) -> bytes:
+def decode_payload(encoded: str, path: str) -> bytes:
+    """The bytes of a file's base64, decoded strictly (white space allowed only as line breaks of a peer)."""
     if not encoded.strip():
         raise refuse(path, "rỗng: tệp đính kèm phải có nội dung")
     try:

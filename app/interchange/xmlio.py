@@ -132,16 +132,21 @@ def localname(element: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+_RANKS: dict[str, dict[str, int]] = {
+    NS + parent: {NS + name: i for i, name in enumerate(order)} for parent, order in CHILD_ORDER.items()
+}
+
+
 def canonical_order(root: etree._Element) -> None:
     """Put the children of every known element into the schema's order (stable; unknown ones last)."""
     for element in root.iter(NS + "*"):
-        order = CHILD_ORDER.get(localname(element))
-        if order is None or len(element) < 2:
+        rank = _RANKS.get(element.tag)
+        if rank is None or len(element) < 2:
             continue
-        rank = {name: i for i, name in enumerate(order)}
-        children = list(element)
-        keys = [rank.get(localname(c), len(order)) if c.tag.startswith(NS) else len(order) for c in children]
+        last = len(rank)
+        keys = [rank.get(c.tag, last) for c in element]
         if keys != sorted(keys):
+            children = list(element)
             element[:] = [c for _, _, c in sorted(zip(keys, range(len(children)), children, strict=True))]
 
 

@@ -21,7 +21,7 @@ from .fields import (
     refuse,
 )
 from .model import NAMESPACE, OrganInfo, ResponseForInfo, StaffInfo, StatusCode, StatusInfo
-from .xmlio import DEFAULT_MAX_BYTES, NS, canonical_order, check_schema, read_xml
+from .xmlio import NS, canonical_order, check_schema, read_xml, read_xml_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -112,14 +112,13 @@ def rejection_status(
     receiver: OrganInfo,
     at: dt.datetime,
     staff: StaffInfo | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> StatusInfo | None:
     """The status 02 answer to a package refused with ``error``, or None when its sender cannot be read.
 
     Whatever of From/OrganId, Code, PromulgationDate and DocumentId is well formed in the refused bytes is
     echoed back, so the sender's system can match the rejection to what it sent.
     """
-    response = salvage_response_for(data, max_bytes=max_bytes)
+    response = salvage_response_for(data)
     if response is None:
         return None
     description = f"{StatusCode.REJECTED.label}: {error.message}"
@@ -135,11 +134,10 @@ def rejection_status(
     )
 
 
-def salvage_response_for(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ResponseForInfo | None:
-    """Best effort: which document a (possibly broken) package claims to be, from its well-formed parts."""
-    try:
-        root = read_xml(data, max_bytes=max_bytes)
-    except EnvelopeError:
+def salvage_response_for(data: bytes) -> ResponseForInfo | None:
+    """Best effort: which document a (possibly broken or oversized) package claims to be, from its header."""
+    root = read_xml_prefix(data)
+    if root is None:
         return None
     header = root.find(f"{NS}edXMLEnvelope/{NS}edXMLHeader/{NS}MessageHeader")
     if header is None:

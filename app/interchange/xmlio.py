@@ -121,6 +121,36 @@ def read_xml(data: object, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     return tree
 
 
+# How much of a refused package is read to find out who sent it (the header comes first).
+SALVAGE_BYTES = 1024 * 1024
+
+
+def read_xml_prefix(data: object) -> etree._Element | None:
+    """The well-formed start of a package that was refused (too large, broken further down), or None.
+
+    Used only to address the status 02 rejection: libxml2's recovery mode on the first MB, with the same
+    refusals of DTDs, entities and the network.
+    """
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes):
+        return None
+    prefix = data[:SALVAGE_BYTES]
+    if b"<!DOCTYPE" in prefix or b"<!ENTITY" in prefix:
+        return None
+    parser = etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True, collect_ids=False,
+    )
+    try:
+        root = etree.fromstring(prefix, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or root.getroottree().docinfo.doctype:
+        return None
+    return root
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
 

@@ -310,3 +310,17 @@ def test_a_valid_status_from_the_sample_has_the_documented_description() -> None
         description="Văn thư - Phòng Văn thư - Lưu trữ: Đã đến - Phần mềm QLVB đã nhận nhưng văn thư chưa xử lý",
     )
     assert parse_status(build_status(status)).description == status.description
+
+
+def test_an_oversized_or_half_broken_package_still_gets_its_rejection(data: bytes) -> None:
+    with pytest.raises(EnvelopeTooLargeError) as caught:
+        parse_envelope(data, max_bytes=2000)
+    status = rejection_status(caught.value, data, receiver=RECEIVER, at=dt.datetime(2026, 12, 3, 10, 0))
+    assert status is not None and status.response_for.document_id == "000.06.00.H61,2026/12/03,1234/QĐ-SCT"
+    assert "vượt giới hạn" in status.description
+    truncated = data[: data.index(b"<AttachmentEncoded>") + 40]
+    status = rejection_status(refused(truncated), truncated, receiver=RECEIVER, at=dt.datetime(2026, 12, 3, 10, 0))
+    assert status is not None and status.response_for.code == "1234/QĐ-SCT"
+    assert status.response_for.promulgation_date == DAY
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + data[data.index(b"<edXML "):]
+    assert rejection_status(refused(bomb), bomb, receiver=RECEIVER, at=dt.datetime(2026, 12, 3)) is None

@@ -97,6 +97,9 @@ class PromulgationInfo:
 
 @dataclass(frozen=True)
 class DocumentTypeInfo:
+    """Type is the standard's numeric code; implementations disagree (Công văn is 1, 2 or 18), so the mapping
+    from QLVB's document types belongs to the caller and should be agreed with the axis operator."""
+
     type_name: str
     type: int = 0
     type_detail: int | None = None

@@ -21,3 +21,9 @@ class DossierStateError(ConflictError):
 
 class DossierValidationError(ValidationError):
     code = "dossier_invalid"
+
+
+class DossierFileCorruptError(ConflictError):
+    """A stored file no longer matches the checksum recorded when it was stored: it is not exported."""
+
+    code = "dossier_file_corrupt"

@@ -12,7 +12,7 @@ from app.admin.permissions import register_common_grants
 from app.core import clock
 from app.core.errors import ValidationError
 from app.dossiers import services
-from app.dossiers.export import dossier_list_pdf, dossier_pdf, dossier_xml
+from app.dossiers.export import dossier_list_pdf, dossier_package, dossier_pdf, dossier_xml
 from app.dossiers.models import ACCESS_LEVELS, RETENTIONS, STATUSES
 from app.dossiers.queries import (
     dossier_contents,
@@ -169,6 +169,14 @@ class DossierView(BaseView):
         return Response(dossier_pdf(actor, dossier_id), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="ho-so-{d.year}-{d.code}.pdf"'})
 
+    @expose("/<int:dossier_id>/package.zip")
+    @has_access
+    def export_package(self, dossier_id: int) -> Any:
+        actor = current_actor()
+        d = get_dossier(actor, dossier_id)
+        return Response(dossier_package(actor, dossier_id), mimetype="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="ho-so-{d.year}-{d.code}.zip"'})
+
     @expose("/<int:dossier_id>/export.xml")
     @has_access
     def export_xml(self, dossier_id: int) -> Any:
@@ -187,7 +195,7 @@ class DossierView(BaseView):
 
 register_common_grants("DossierView", ("can_index", "can_new", "can_show", "can_edit", "can_close", "can_reopen",
                                        "can_deposit", "can_file", "can_unfile", "can_move", "can_export_pdf",
-                                       "can_export_xml", "can_list_pdf"))
+                                       "can_export_package", "can_export_xml", "can_list_pdf"))
 register_common_grants("Hồ sơ công việc", ("menu_access",))
 
 

@@ -16,6 +16,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
 
 from app.core import clock
 from app.core.errors import PermissionDeniedError, ValidationError
@@ -388,3 +389,44 @@ def test_return_and_recall_from_the_document_page_tell_the_other_side(office, si
     assert copy.id not in [c.id for c in listed]  # withdrawn copies leave the staff lists
     page = logged_in(receiver.accounts["clerk"]).get(f"/documents/{copy.id}").get_data(as_text=True)
     assert "Văn bản đã bị nơi gửi thu hồi" in page and "Sai số liệu tại Điều 2" in page
+
+
+def test_dossier_package_keeps_the_signed_originals_unchanged(office, signing, logged_in, sample_pdf) -> None:
+    import zipfile
+
+    from app.dossiers import services as dossiers
+    from app.dossiers.export import dossier_package, dossier_pdf
+    from app.signing import verify_pdf
+
+    sender, receiver = office(abbreviation="STTTT"), office(abbreviation="STC")
+    doc, _copy = _delivered(sender, receiver, signing)
+    (sealed,) = _files(sender, doc.id, "sealed")
+    earlier = services.register_incoming(sender.agency_id, actor=sender.actors["clerk"],
+                                         data=incoming_data(issue_date=clock.today() - dt.timedelta(days=3)),
+                                         files=[UploadInfo("cong-van-den.pdf", sample_pdf)])
+    clerk = sender.actors["clerk"]
+    dossier = dossiers.create_dossier(clerk, title="Hồ sơ triển khai phần mềm", retention="10", year=clock.today().year)
+    dossiers.file_document(clerk, dossier.id, doc.id)
+    dossiers.file_document(clerk, dossier.id, earlier.id)
+    db.session.commit()
+
+    package = zipfile.ZipFile(io.BytesIO(dossier_package(clerk, dossier.id)))
+    names = package.namelist()
+    assert names[-3:] == ["00-muc-luc.pdf", "ho-so.xml", "SHA256SUMS"]
+    documents = [n for n in names if n.startswith("van-ban/")]
+    assert documents[0].startswith("van-ban/001-")  # the earlier document first: date order, not filing order
+    issued = [n for n in documents if n.startswith("van-ban/002-")]
+    assert issued and package.read(issued[0]) == sealed  # byte for byte the sealed file that was delivered
+    result = verify_pdf(package.read(issued[0]), [signing.pki.root.cert_der])
+    assert result.status == "valid" and len(result.signatures) == 2  # the leader's and the agency's
+    sums = package.read("SHA256SUMS").decode()
+    assert f"{__import__('hashlib').sha256(sealed).hexdigest()}  {issued[0]}" in sums
+    index = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(package.read("00-muc-luc.pdf"))).pages)
+    assert "Chữ ký số hợp lệ" in " ".join(index.split()) and db.session.get(Document, doc.id).number_notation in index
+
+    reading = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(dossier_pdf(clerk, dossier.id))).pages)
+    assert "chữ ký số trên bản này không còn giá trị" in " ".join(reading.split())
+    page = logged_in(sender.accounts["clerk"]).get(f"/dossiers/{dossier.id}")
+    assert "Xuất gói hồ sơ (bản gốc)" in page.get_data(as_text=True)
+    zipped = logged_in(sender.accounts["clerk"]).get(f"/dossiers/{dossier.id}/package.zip")
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"

@@ -3,7 +3,9 @@ agencies whose incoming routes differ (Sở Tư pháp adds a legal review step).
 
 from __future__ import annotations
 
+import io
 import re
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +139,7 @@ def _form_values(page: str) -> dict[str, str]:
     return values
 
 
-def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offices, logged_in, signing):
+def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offices, logged_in, signing, tmp_path):
     o, other = offices
     signing.install_agency("isotttt")
     signing.install_person("isotttt", o.leader.email, "Phạm Văn Lãnh Đạo")
@@ -154,7 +156,11 @@ def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offi
     draft = {"doc_type": "cong_van", "summary": "Trả lời về việc chuyển đổi số",
              "body": "Sở Thông tin và Truyền thông trả lời như sau.", "recipients": "- Sở Tư pháp;\n- Lưu: VT, CNTT.",
              "recipient_agency_codes": ["isotp"], "urgency": "khan", "signer_id": str(o.leader.user_id)}
-    _complete(sp, "Dự thảo văn bản", draft)
+    task_id = _open_task(sp, "Dự thảo văn bản")
+    resp = sp.form_post(f"/tasks/{task_id}", {**draft, "files": (io.BytesIO(b"Ban thao lan 1\n"), "du-thao.txt")},
+                        content_type="multipart/form-data")
+    assert resp.status_code == 302, re.sub(r"\s+", " ", resp.get_data(as_text=True))[-1500:]
+    assert [a.filename for a in db.session.get(Document, reply.id).attachments] == ["du-thao.txt"]
     # The head returns it once (the loop); the resubmission is recorded as such, then it goes through.
     _complete(logged_in(o.head), "Kiểm tra dự thảo", {"decision": "return", "comment": "Sửa câu mở đầu"})
     _complete(sp, "Dự thảo văn bản", {**draft, "body": "Sở Thông tin và Truyền thông trả lời Sở Tư pháp như sau."})
@@ -195,6 +201,28 @@ def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offi
     received = db.session.get(Document, received.id)
     assert received.status != "awaiting_registration" and received.number >= 1
     assert received.number_notation == reply.number_notation and received.signature_status == "valid"
+    # The recipient's file: the sealed one, verified by tools nobody here wrote, number and date in its text.
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+    from pypdf import PdfReader
+
+    (main,) = [a for a in received.attachments if a.content_type == "application/pdf"]
+    pdf = other_clerk.get(f"/documents/files/{main.id}").get_data()
+    signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    assert len(signatures) == 2
+    for embedded in signatures:
+        context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(signing.pki.root.cert_der)],
+                                    allow_fetching=False)
+        verdict = validate_pdf_signature(embedded, context)
+        assert verdict.bottom_line and verdict.intact and verdict.trusted
+    path = tmp_path / "received.pdf"
+    path.write_bytes(pdf)
+    shown = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False).stdout
+    assert shown.count("Signature Validation: Signature is Valid.") == 2
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert f"Số: {reply.number_notation}" in text and reply.issue_date.strftime("%d") in text
     # The sender sees, per recipient, that it was registered.
     sender_page = logged_in(o.clerk).get(f"/documents/{reply.id}").get_data(as_text=True)
     assert "Sở Tư pháp" in sender_page and "Đã vào sổ" in sender_page

@@ -224,6 +224,11 @@ def _summarise_signatures(doc: Document) -> None:
     doc.signature_checked_at = clock.now()
 
 
+def needs_signature_reason(signature_status: str | None) -> bool:
+    """A delivered copy whose signatures did not verify is registered only with the clerk's reason."""
+    return signature_status not in (None, "valid", "unsigned")
+
+
 # -- duplicates ----------------------------------------------------------------------------
 def _find_duplicate(agency_id: int, number_notation: str, issuer_name: str, issuer_org_id: str | None,
                     issue_date: dt.date, *, exclude_id: int | None = None) -> Document | None:
@@ -495,7 +500,7 @@ def complete_registration(
     check_admissible({**inp.data, "type_name": _type_name(inp.data)})
     fields = _incoming_fields(doc.agency_id, inp)
     reason = nfc((signature_reason or "").strip())
-    if doc.signature_status not in (None, "valid", "unsigned") and not reason:
+    if needs_signature_reason(doc.signature_status) and not reason:
         inp.error("signature_reason", "Chữ ký số của văn bản không hợp lệ hoặc không được tin cậy: nhập lý do "
                                       "vẫn vào sổ, hoặc trả lại văn bản cho nơi gửi")
     inp.raise_if_any("Thông tin văn bản đến chưa hợp lệ")

@@ -256,6 +256,20 @@ def _render(doc: Document, *, kind: str, actor: ActorRef | None, storage: Storag
     )
 
 
+def preview_pdf(agency_id: int, document_id: int, actor: ActorRef) -> tuple[str, bytes]:
+    """The draft as it would be issued, rendered now and not stored (a reviewer's or signer's look)."""
+    from .queries import get_document
+
+    get_document(agency_id, document_id, actor)  # the same need-to-know as the document page
+    doc = _document(agency_id, document_id)
+    if doc.direction != "outgoing":
+        raise DocumentStateError("Chỉ văn bản đi mới có bản xem trước")
+    final = _latest(doc, "sealed") or _latest(doc, "signed") or _latest(doc, "final")
+    if final is not None:  # once numbered, the look is the real file
+        return final.filename, default_storage().get(final.storage_key)
+    return _pdf_name(doc, "-xem-truoc"), render_document_layout(render_info(doc)).pdf
+
+
 def _pdf_name(doc: Document, suffix: str) -> str:
     base = (doc.number_notation or f"du-thao-{doc.id}").replace("/", "-")
     return f"{base}{suffix}.pdf"

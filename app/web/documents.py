@@ -235,6 +235,24 @@ class DocumentView(BaseView):
                                                                                   actor=actor),
                          "Đã dựng bản PDF theo thể thức Nghị định 30.")
 
+    @expose("/<int:document_id>/preview.pdf")
+    @has_access
+    def preview(self, document_id: int) -> Any:
+        actor = current_actor()
+        try:
+            name, pdf = dsig.preview_pdf(actor.agency_id, document_id, actor)
+        except NotFoundError:
+            abort(404)
+        except DomainError as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("DocumentView.show", document_id=document_id))
+        resp = Response(pdf, mimetype="application/pdf")
+        # Our own rendering (no script, no form): shown in the browser's viewer, not downloaded.
+        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(name)}"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
     @expose("/<int:document_id>/return", methods=["POST"])
     @has_access
     def return_to_sender(self, document_id: int) -> Any:
@@ -286,7 +304,8 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
-_STAFF = ("can_incoming", "can_outgoing", "can_show", "can_diagram", "can_download", "can_draft", "can_render")
+_STAFF = ("can_incoming", "can_outgoing", "can_show", "can_diagram", "can_download", "can_draft", "can_render",
+          "can_preview")
 register_common_grants("DocumentView", _STAFF)
 register_grants(R.CLERK, "DocumentView", (*_STAFF, "can_register", "can_registers", "can_return_to_sender",
                                           "can_recall"))

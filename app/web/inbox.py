@@ -18,6 +18,7 @@ from app.core.errors import ConflictError, DomainError, NotFoundError, Validatio
 from app.designer.forms import effective_form
 from app.documents import queries as dq
 from app.documents.errors import DuplicateDocumentError
+from app.documents.services import needs_signature_reason
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
 from app.tenancy.queries import staff_for_user
@@ -171,7 +172,10 @@ class TaskView(BaseView):
                     log.info("task %s (%s) completed by user %s", task.id, task.step_kind, actor.user_id)
                     flash(f"Đã hoàn thành: {task.name}.", "success")
                     return redirect(url_for("InboxView.index"))
-            asks = kind.asks if kind is not None else ()
+            document = self._document(actor, task)
+            asks = tuple(a for a in (kind.asks if kind is not None else ())
+                         if a.name != "signature_reason"
+                         or (document is not None and needs_signature_reason(document.signature_status)))
             extra = render_template("inbox/_step_inputs.html", asks=asks, duplicate=duplicate,
                                     values={a.name: request.form.get(a.name, "") for a in asks
                                             if a.kind != "password"}) if asks or duplicate else None

@@ -168,6 +168,15 @@ def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offi
 
     leader = logged_in(o.leader)
     sign_task = _open_task(leader, "Phê duyệt và ký số")
+    assert "Xem trước bản PDF theo thể thức" in leader.get(f"/tasks/{sign_task}").get_data(as_text=True)
+    assert "Lý do vẫn vào sổ" not in leader.get(f"/tasks/{sign_task}").get_data(as_text=True)
+    preview = leader.get(f"/documents/{reply.id}/preview.pdf")
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+    from pypdf import PdfReader as _Reader
+
+    shown = " ".join(_Reader(io.BytesIO(preview.data)).pages[0].extract_text().split())
+    assert "Trả lời về việc chuyển đổi số" in shown
+    assert logged_in(other.leader).get(f"/documents/{reply.id}/preview.pdf").status_code == 404
     wrong = leader.form_post(f"/tasks/{sign_task}", {"decision": "approve", "pin": "sai-ma-pin"})
     assert wrong.status_code == 200 and "PIN" in wrong.get_data(as_text=True)
     assert wfq.get_task(sign_task).state != "done"
@@ -192,6 +201,7 @@ def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offi
     task_id = _open_task(other_clerk, "Vào sổ văn bản đến")
     page = other_clerk.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "Chữ ký số hợp lệ" in page
+    assert "Lý do vẫn vào sổ" not in page  # asked only when the signatures did not verify
     values = _form_values(page)
     assert values.get("number_notation") == reply.number_notation
     assert values.get("summary") == reply.summary

@@ -6,12 +6,18 @@ from __future__ import annotations
 def register_domain_steps() -> None:
     """Each domain declares its processes, step kinds, their handlers and its service operations."""
     from app.assignments.steps import register_step_kinds as assignments
+    from app.cases.services import register_step_kinds as cases
+    from app.designer.definitions import process_kinds_from_definitions
     from app.documents.steps import register_step_kinds as documents
     from app.opinions.steps import register_step_kinds as opinions
+    from app.workflow.steps import set_extra_process_kinds
 
     documents()
     assignments()
     opinions()
+    cases()
+    # Processes agencies created in the designer: their kinds are rows, read when a key is not built in.
+    set_extra_process_kinds(process_kinds_from_definitions)
 
 
 def after_init() -> None:

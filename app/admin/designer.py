@@ -11,7 +11,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from app.admin.permissions import register_grants
 from app.core.errors import DomainError, ValidationError
-from app.designer import diagrams
+from app.designer import definitions, diagrams
 from app.designer.audit import AREA_LABELS, list_changes
 from app.designer.forms import catalog
 from app.extensions import db
@@ -25,7 +25,7 @@ from app.workflow.steps import GENERIC_KINDS, process_kind
 DESIGN_MENU = "Thiết kế quy trình"
 READ_WRITE = {"index": "read", "modeler": "read", "xml": "read", "versions": "read", "diff": "read",
               "check": "read", "save": "write", "publish": "write", "rollback": "write", "adopt": "write",
-              "import_form": "read", "import_upload": "write", "mapping": "write"}
+              "import_form": "read", "import_upload": "write", "mapping": "write", "new_process": "write"}
 
 
 def owner_id() -> int | None:
@@ -68,6 +68,32 @@ class RoutingDesignerView(BaseView):
         return self.render_template("admin/designer_list.html", processes=diagrams.overview(owner),
                                     is_templates=owner is None)
 
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new_process(self) -> Any:
+        """A process the agency needs that the product does not ship (issue #12.4): name, start form, first role."""
+        owner = owner_id()
+        forms = {f.key: f.title for f in catalog(owner, current_app.config["QLVB_FORMS_DIR"])}
+        roles = {code: R.role_label(code) for code in sorted(R.WORKFLOW_ROLES)}
+        values = {k: request.form.get(k, "") for k in ("name", "description", "start_form_key", "role")}
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            try:
+                made = definitions.define_process(owner, name=values["name"], description=values["description"],
+                                                  start_form_key=values["start_form_key"] or None,
+                                                  role=values["role"], known_forms=forms, by_user_id=actor_id())
+                db.session.commit()
+            except ValidationError as exc:
+                db.session.rollback()
+                errors = exc.field_errors
+                flash(exc.message, "danger")
+            else:
+                flash(f"Đã tạo quy trình «{made.name}». Hãy thêm các bước, lưu và ban hành để cán bộ bắt đầu dùng.",
+                      "success")
+                return redirect(url_for("RoutingDesignerView.modeler", key=made.key))
+        return self.render_template("admin/designer_new.html", forms=forms, roles=roles, values=values,
+                                    errors=errors, is_templates=owner is None)
+
     @expose("/process/<key>/")
     @has_access
     def modeler(self, key: str) -> Any:
@@ -84,7 +110,7 @@ class RoutingDesignerView(BaseView):
             for name, label in form_fields.items():
                 fields.setdefault(name, f"{label} (biểu mẫu «{forms.get(form_key, form_key)}»)")
         return self.render_template(
-            "admin/designer_modeler.html", key=key, name=diagrams.PROCESS_NAMES.get(key, key), version=version,
+            "admin/designer_modeler.html", key=key, name=diagrams.process_name(key), version=version,
             is_templates=owner is None, roles_json=json.dumps(roles, ensure_ascii=False),
             forms_json=json.dumps(forms, ensure_ascii=False), kinds_json=json.dumps(kinds, ensure_ascii=False),
             fields_json=json.dumps(dict(sorted(fields.items(), key=lambda kv: kv[1])), ensure_ascii=False),
@@ -150,7 +176,7 @@ class RoutingDesignerView(BaseView):
         owner = owner_id()
         rows = diagrams.versions(owner, key)
         overview = next((p for p in diagrams.overview(owner) if p.key == key), None)
-        return self.render_template("admin/designer_versions.html", key=key, name=diagrams.PROCESS_NAMES.get(key, key),
+        return self.render_template("admin/designer_versions.html", key=key, name=diagrams.process_name(key),
                                     rows=rows, overview=overview, is_templates=owner is None)
 
     @expose("/process/<key>/diff")
@@ -162,7 +188,7 @@ class RoutingDesignerView(BaseView):
             abort(404)
         a, b, result = diagrams.diff(owner_id(), a_id, b_id)
         return self.render_template(
-            "admin/designer_diff.html", key=key, name=diagrams.PROCESS_NAMES.get(key, key), a=a, b=b, result=result,
+            "admin/designer_diff.html", key=key, name=diagrams.process_name(key), a=a, b=b, result=result,
             added_ids=json.dumps([s.bpmn_id for s in result.added]),
             removed_ids=json.dumps([s.bpmn_id for s in result.removed]),
             changed_ids=json.dumps([c.step.bpmn_id for c in result.changed]),
@@ -196,7 +222,7 @@ class RoutingDesignerView(BaseView):
     @has_access
     def import_form(self, key: str) -> Any:
         key = _key(key)
-        return self.render_template("admin/designer_import.html", key=key, name=diagrams.PROCESS_NAMES.get(key, key),
+        return self.render_template("admin/designer_import.html", key=key, name=diagrams.process_name(key),
                                     problems=None, filename=None)
 
     @expose("/process/<key>/import", methods=["POST"])
@@ -213,7 +239,7 @@ class RoutingDesignerView(BaseView):
         except DiagramInvalidError as exc:
             db.session.rollback()
             return self.render_template("admin/designer_import.html", key=key,
-                                        name=diagrams.PROCESS_NAMES.get(key, key), problems=exc.problems,
+                                        name=diagrams.process_name(key), problems=exc.problems,
                                         message=exc.message, filename=filename), 422
         db.session.commit()
         notes = "".join(f" {note}." for note in result.notes)
@@ -267,7 +293,7 @@ class RoutingDesignerView(BaseView):
         return self.render_template("admin/designer_mapping.html", key=key, version=version, info=info,
                                     proposed=proposed, problems=problems, kinds=kinds, forms=forms,
                                     roles=[(r, ROLE_LABELS[r]) for r in sorted(WORKFLOW_ROLES)],
-                                    errors=field_errors, name=diagrams.PROCESS_NAMES.get(key, key))
+                                    errors=field_errors, name=diagrams.process_name(key))
 
 
 class DesignAuditView(BaseView):

@@ -47,6 +47,16 @@ PROCESS_NAMES = {
 }
 
 
+def process_name(key: str) -> str:
+    """The Vietnamese name of a process: built in, defined by an agency, or else its kind's label."""
+    if key in PROCESS_NAMES:
+        return PROCESS_NAMES[key]
+    from app.workflow.steps import process_kind
+
+    kind = process_kind(key)
+    return kind.label if kind is not None else key
+
+
 @dataclass(frozen=True)
 class ValidationContextInfo:
     roles: frozenset[str]
@@ -215,7 +225,7 @@ def overview(owner_id: int | None) -> list[ProcessOverviewInfo]:
         )
         out.append(ProcessOverviewInfo(
             key=key,
-            name=PROCESS_NAMES.get(key, key),
+            name=process_name(key),
             current=wf.version_info(current) if current else None,
             follows_template=owner_id is not None and own is None,
             draft=wf.version_info(draft) if draft else None,
@@ -232,7 +242,7 @@ def editable_xml(owner_id: int | None, key: str) -> tuple[str, ProcessVersionInf
     if row is None and owner_id is not None:
         row = _newest(None, key)
     if row is None:
-        raise NotFoundError(f"Chưa có sơ đồ nào cho quy trình “{PROCESS_NAMES.get(key, key)}”")
+        raise NotFoundError(f"Chưa có sơ đồ nào cho quy trình “{process_name(key)}”")
     return row.bpmn_xml, wf.version_info(row)
 
 
@@ -287,7 +297,7 @@ def save(owner_id: int | None, key: str, xml: str, *, by_user_id: int | None,
         version = wf.save_draft(owner_id, key, xml, by_user_id=by_user_id)
     if before is None or before["sha256"] != version.sha256:
         record_change(agency_id=owner_id, actor_id=by_user_id, area="diagram", action="save_draft", subject=key,
-                      summary=f"Bản nháp số {version.number} của quy trình “{PROCESS_NAMES.get(key, key)}”"
+                      summary=f"Bản nháp số {version.number} của quy trình “{process_name(key)}”"
                       + (f" (còn {len(problems)} lỗi)" if problems else ""),
                       before=before, after={"number": version.number, "sha256": version.sha256})
     return SaveResult(version, problems)

@@ -51,3 +51,23 @@ class DesignChange(Model):
     summary: Mapped[str] = mapped_column(Text, default="", nullable=False)
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+
+
+class ProcessDefinition(Model):
+    """A process an agency (or SoICT, for everyone: ``agency_id`` None) created without code (issue #12.4).
+
+    Its steps are the generic kinds (a step that records a result, a review that approves or returns); its
+    routing is an ordinary diagram under ``key``, edited and published in the designer like any other."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", name="uq_process_definition_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), nullable=True, index=True)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    start_form_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)

@@ -17,7 +17,7 @@ from app.workflow.models import HumanTask, ProcessVersion
 from app.workflow.references import OrgReferenceInfo, org_references
 
 from .audit import record_change
-from .diagrams import PROCESS_NAMES, process_keys
+from .diagrams import process_keys, process_name
 
 _DEPT_FIELDS = ("code", "name", "abbreviation", "parent_id", "sort_order", "active")
 _POSITION_FIELDS = ("code", "name", "role", "sort_order")
@@ -52,7 +52,7 @@ def _diagrams_in_force(agency_id: int) -> list[tuple[ProcessVersion, tuple[OrgRe
 
 def _process_name(row: ProcessVersion) -> str:
     whose = "mẫu của Sở TTTT" if row.agency_id is None else "của cơ quan"
-    return f"“{PROCESS_NAMES.get(row.process_key, row.process_key)}” (phiên bản {whose} số {row.number})"
+    return f"“{process_name(row.process_key)}” (phiên bản {whose} số {row.number})"
 
 
 def _steps(refs: list[OrgReferenceInfo]) -> str:
@@ -81,7 +81,7 @@ def check_department_change(dept: Department, *, deleting: bool) -> None:
         ).all()
         if open_work:
             where = "; ".join(
-                f"{count} việc ở bước “{step}” của quy trình “{PROCESS_NAMES.get(key, key)}”"
+                f"{count} việc ở bước “{step}” của quy trình “{process_name(key)}”"
                 for key, step, count in open_work
             )
             raise RefusedError(

@@ -72,6 +72,8 @@ class _FormView:
     preview: bool
     form_id: str | None = None
     extra: Markup | None = None  # controls the page adds before the submit button (already escaped)
+    lead: Markup | None = None  # controls the page adds before the form's own fields (already escaped)
+    force_multipart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,8 @@ def _field_view(fdef: FieldDef, field: Any) -> _FieldView:
 
 def _form_view(
     defn: FormDefinition, form: Any, *, action: str | None, submit_label: str, preview: bool,
-    form_id: str | None = None, extra: Markup | None = None,
+    form_id: str | None = None, extra: Markup | None = None, lead: Markup | None = None,
+    multipart: bool = False,
 ) -> _FormView:
     token_field = form._fields.get("csrf_token")
     fields = tuple(_field_view(f, form[f.name]) for f in defn.fields)
@@ -148,6 +151,8 @@ def _form_view(
         preview=preview,
         form_id=form_id,
         extra=extra,
+        lead=lead,
+        force_multipart=multipart,
     )
 
 
@@ -160,14 +165,15 @@ def _call_macro(name: str, *args: Any) -> Markup:
 
 def render_form(
     defn: FormDefinition, form: Any, *, action: str | None = None, submit_label: str = "Gửi",
-    form_id: str | None = None, extra: Markup | None = None,
+    form_id: str | None = None, extra: Markup | None = None, lead: Markup | None = None, multipart: bool = False,
 ) -> Markup:
     """The HTML form, with the errors of a validated ``form`` next to their fields.
 
-    ``extra`` is markup the page adds before the submit button (e.g. a signing PIN); it must be Markup
-    built with escaping (a rendered template), never raw text."""
+    ``extra`` is markup the page adds before the submit button (e.g. a signing PIN), ``lead`` before the
+    fields (e.g. a title every case has); both must be Markup built with escaping (a rendered template),
+    never raw text. ``multipart`` when those add file inputs."""
     view = _form_view(defn, form, action=action, submit_label=submit_label, preview=False, form_id=form_id,
-                      extra=extra)
+                      extra=extra, lead=lead, multipart=multipart)
     return _call_macro("form", view)
 
 

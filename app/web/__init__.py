@@ -24,10 +24,11 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     notifications.install(app, appbuilder)
     calendar.register(appbuilder)
     exchange.register(appbuilder)
-    from . import assignments, opinions
+    from . import assignments, cases, opinions
 
     assignments.register(appbuilder)
     opinions.register(appbuilder)
+    cases.register(appbuilder)
     from . import dossiers, search, stats
 
     search.register(appbuilder)

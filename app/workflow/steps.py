@@ -113,6 +113,7 @@ CompletionHook = Callable[[InstanceInfo], None]
 _lock = threading.Lock()
 _process_kinds: dict[str, ProcessKindInfo] = {}
 _handlers: dict[tuple[str, str], StepHandler] = {}
+_subject_handlers: dict[tuple[str, str], StepHandler] = {}
 _prefills: dict[tuple[str, str], Prefill] = {}
 _completion_hooks: dict[str, CompletionHook] = {}
 # Agency-created process kinds live in the database; the designer package supplies them through this.
@@ -156,6 +157,13 @@ def register_step_handler(process_key: str, kind: str, handler: StepHandler) -> 
         _handlers[(process_key, kind)] = handler
 
 
+def register_subject_handler(subject_type: str, kind: str, handler: StepHandler) -> None:
+    """A handler for ``kind`` in every process about ``subject_type`` that has none of its own (the
+    processes agencies create: their keys are not known when the code is written)."""
+    with _lock:
+        _subject_handlers[(subject_type, kind)] = handler
+
+
 def step_handler(process_key: str, kind: str | None, subject_type: str | None = None) -> StepHandler | None:
     """The handler of ``kind`` in ``process_key``; none when the instance is about another kind of subject
     than the process kind declares (its effects belong to that subject's domain)."""
@@ -165,7 +173,10 @@ def step_handler(process_key: str, kind: str | None, subject_type: str | None = 
         info = _process_kinds.get(process_key)
         if info is not None and info.subject_type != subject_type:
             return None
-    return _handlers.get((process_key, kind))
+    found = _handlers.get((process_key, kind))
+    if found is None and subject_type is not None and process_key not in _process_kinds:
+        found = _subject_handlers.get((subject_type, kind))
+    return found
 
 
 def register_prefill(process_key: str, kind: str, fn: Prefill) -> None:

@@ -12,6 +12,7 @@ mkdirSync(outdir, { recursive: true });
 await build({
   entryPoints: {
     modeler: resolve(here, 'modeler.js'), viewer: resolve(here, 'viewer.js'), charts: resolve(here, 'charts.js'),
+    common: resolve(here, 'common.js'),
   },
   bundle: true,
   minify: true,

@@ -113,8 +113,8 @@ def refuse_name(name: str) -> None:
     if ext not in SCRIPT_EXTENSIONS | MARKUP_EXTENSIONS:
         return
     if ext in MARKUP_EXTENSIONS:
-        raise FileRefused(f"là tệp trang web/đồ họa ({ext}), có thể chứa mã chạy trong trình duyệt; hệ thống "
-                          "không nhận loại tệp này. Hãy chuyển sang PDF rồi tải lên.")
+        raise FileRefused(f"là trang web (HTML) hoặc ảnh SVG ({ext}), có thể chứa mã chạy trong trình duyệt; hệ "
+                          "thống không nhận loại tệp này. Hãy chuyển sang PDF rồi tải lên.")
     if ext.endswith("m") and ext[:3] in (".do", ".xl", ".pp", ".po", ".sl"):
         raise FileRefused(f"là tệp Office có macro ({ext}); hệ thống không nhận tệp chứa macro. Hãy lưu lại dạng "
                           ".docx/.xlsx (không macro) hoặc PDF rồi tải lên.")

@@ -23,7 +23,7 @@ from pypdf.errors import PdfReadError, PyPdfError
 from app.core import clock
 from app.core.text import nfc
 
-from . import filetypes
+from . import filetypes, settings, virusscan
 from .errors import AttachmentRefusedError
 from .filetypes import DOCX, JPEG, ODT, PDF, PNG, TEXT, XLSX
 from .models import Attachment
@@ -105,6 +105,24 @@ def check_file(upload: UploadInfo, *, max_bytes: int) -> CheckedFile:
                                      log=exc.log_detail) from None
 
 
+def _scan(data: bytes, filename: str) -> None:
+    """ClamAV, when configured (QLVB_CLAMD): a file it flags is refused, and so is any file while it is down."""
+    address = settings.clamd_address()
+    if address is None:
+        return
+    try:
+        found = virusscan.scan_bytes(data, address, timeout=settings.clamd_timeout())
+    except virusscan.ScanUnavailable as exc:
+        log.error("virus scan unavailable, upload %r refused: %s", filename, exc)
+        raise AttachmentRefusedError(
+            f"Chưa kiểm tra được virus cho tệp «{filename}» (dịch vụ quét virus không trả lời); hệ thống chưa lưu "
+            "tệp. Hãy thử lại sau ít phút hoặc báo quản trị.", filename=filename, log=str(exc)) from None
+    if found is not None:
+        log.warning("upload %r refused: ClamAV found %s", filename, found)
+        raise AttachmentRefusedError(f"Tệp «{filename}» bị phần mềm quét virus phát hiện mã độc ({found}); hệ thống "
+                                     "không lưu tệp này.", filename=filename, log=f"clamav: {found}")
+
+
 def _check(upload: UploadInfo, filename: str, max_bytes: int) -> CheckedFile:
     data = upload.data
     if not data:
@@ -127,6 +145,7 @@ def _check(upload: UploadInfo, filename: str, max_bytes: int) -> CheckedFile:
             f"Tệp «{filename}» có đuôi .pdf nhưng nội dung không phải PDF (là tệp {ALLOWED[content_type]}).",
             filename=filename,
         )
+    _scan(data, filename)
     pages, text, version, active = None, None, None, False
     if content_type == PDF:
         parsed = _pdf_version(data)

@@ -94,12 +94,12 @@ def _add_files(item: WorkItem, uploads: Sequence[UploadInfo], by_user_id: int,
 
 
 def _db_id(value: Any) -> int | None:
-    """A positive id that fits the database's integers, or None."""
+    """A positive id that fits the id columns (32-bit INTEGER on PostgreSQL), or None."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**63 else None
+    return number if 0 < number < 2**31 else None
 
 
 def _link_is_ours(agency_id: int, subject_type: str, subject_id: int | None) -> bool:

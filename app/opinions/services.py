@@ -38,12 +38,12 @@ FORM_MESSAGE = "Phiếu xin ý kiến chưa hợp lệ, vui lòng kiểm tra cá
 
 
 def _db_id(value: Any) -> int | None:
-    """A positive id that fits the database's integers, or None (absent: the same answer as a stranger's id)."""
+    """A positive id that fits the id columns (32-bit INTEGER on PostgreSQL), or None (absent, like a stranger's)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**63 else None
+    return number if 0 < number < 2**31 else None
 
 
 def _staff(user_id: int) -> Staff | None:

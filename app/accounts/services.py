@@ -82,6 +82,14 @@ def _check_grantable(roles: Collection[str], grantable: Collection[str]) -> None
         raise PermissionDeniedError("Bạn không được cấp vai trò: " + ", ".join(R.role_label(b) for b in bad))
 
 
+def _check_added(added: Collection[str], grantable: Collection[str], *, own: bool) -> None:
+    """Roles an account gains, whether chosen or implied by a position, must be the acting admin's to grant."""
+    if own and added:
+        raise PermissionDeniedError("Không tự cấp thêm vai trò cho chính mình; hãy nhờ quản trị khác của cơ quan "
+                                    "hoặc Sở Thông tin và Truyền thông.")
+    _check_grantable(added, grantable)
+
+
 def _in_agency(model: type[Department] | type[Position], row_id: int | None, agency_id: int) -> int | None:
     if row_id is None:
         return None
@@ -106,7 +114,7 @@ def _split_name(full_name: str) -> tuple[str, str]:
 def create_account(*, agency_id: int, full_name: str, email: str, roles: Collection[str], password: str,
                    grantable: Collection[str], policy: PasswordPolicy, department_id: int | None = None,
                    position_id: int | None = None, phone: str | None = None,
-                   into: Staff | None = None) -> AccountRef:
+                   into: Staff | None = None, acting_user_id: int | None = None) -> AccountRef:
     """An admin creates an official's account; the initial password must be changed at first login.
     ``into``: a transient Staff an admin form already holds, filled here instead of a new one."""
     email = nfc(email).strip().lower()
@@ -126,6 +134,7 @@ def create_account(*, agency_id: int, full_name: str, email: str, roles: Collect
     department_id = _in_agency(Department, department_id, agency_id)
     position_id = _in_agency(Position, position_id, agency_id)
     wanted = set(roles) | ({_position_role(position_id)} - {None})
+    _check_added(wanted, grantable, own=False)  # a position's role is granted too
     first, last = _split_name(full_name)
     user = User(username=email, email=email, first_name=first, last_name=last, active=True,
                 password=hash_password(password))
@@ -151,7 +160,7 @@ def create_account(*, agency_id: int, full_name: str, email: str, roles: Collect
 def change_account(staff_id: int, *, grantable: Collection[str], roles: Collection[str] | None = None,
                    agency_id: int | None = None, department_id: int | None = None,
                    position_id: int | None = None, full_name: str | None = None, email: str | None = None,
-                   phone: str | None = None) -> AccountRef:
+                   phone: str | None = None, acting_user_id: int | None = None) -> AccountRef:
     """Move an official (agency, department, position) and set their roles; permissions follow the move.
 
     Roles the acting admin may not grant are kept only if the official already had them and stays in the
@@ -168,9 +177,10 @@ def change_account(staff_id: int, *, grantable: Collection[str], roles: Collecti
         raise NotFoundError("Không tìm thấy cơ quan.")
     department_id = _in_agency(Department, department_id, new_agency)
     position_id = _in_agency(Position, position_id, new_agency)
-    if roles is not None:
-        _check_grantable(roles, grantable)
     current = {r.name for r in user.roles}
+    if roles is not None:
+        # Roles the official already holds may stay on the form; only new ones need the right to grant them.
+        _check_grantable(set(roles) - current if not moved_agency else roles, grantable)
     if moved_agency:
         kept: set[str] = {R.SOICT_ADMIN} & current
         chosen = set(roles or ())
@@ -183,6 +193,7 @@ def change_account(staff_id: int, *, grantable: Collection[str], roles: Collecti
             chosen.discard(old_implied)
     implied = _position_role(position_id)
     wanted = kept | chosen | ({implied} if implied else set())
+    _check_added(wanted - current, grantable, own=acting_user_id is not None and acting_user_id == user.id)
     if wanted != current:
         user.roles = _role_rows(sorted(wanted))
     if full_name is not None and nfc(full_name).strip():

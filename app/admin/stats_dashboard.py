@@ -3,7 +3,6 @@ charts, and the same table as XLSX and PDF (QĐ 52/2014 Art 12–13)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, current_app, g, request
@@ -46,7 +45,7 @@ def _result() -> ProvinceUsageResult:
     return province_usage(period, _threshold())
 
 
-def _charts(result: ProvinceUsageResult) -> dict[str, str]:
+def _charts(result: ProvinceUsageResult) -> dict[str, Any]:
     labels = [r.name.replace("Ủy ban nhân dân", "UBND") for r in result.rows]
     flagged = ["#c62828" if not r.meets_minimum else "#1565c0" for r in result.rows]
     use = {"type": "bar", "data": {"labels": labels, "datasets": [
@@ -63,7 +62,7 @@ def _charts(result: ProvinceUsageResult) -> dict[str, str]:
          "backgroundColor": "#f9a825"},
     ]}, "options": {"indexAxis": "y", "responsive": True, "maintainAspectRatio": False,
                     "scales": {"x": {"beginAtZero": True, "max": 100, "percent": True}}}}
-    return {"use": json.dumps(use, ensure_ascii=False), "rates": json.dumps(rates, ensure_ascii=False)}
+    return {"use": use, "rates": rates}  # written with ``tojson`` by the template
 
 
 class UsageDashboardView(BaseView):

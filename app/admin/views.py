@@ -188,6 +188,10 @@ class _StaffAccountBase(_WordedBlankChoice, ModelView):
     def process_form(self, form: Any, is_created: bool) -> None:
         self._form = form
 
+    def _grantable(self) -> frozenset[str]:
+        """What the signed-in admin may grant here (the form may offer more; the accounts service decides)."""
+        return self.grantable_roles
+
     @staticmethod
     def _id(value: Any) -> int | None:
         return getattr(value, "id", None)
@@ -202,10 +206,10 @@ class _StaffAccountBase(_WordedBlankChoice, ModelView):
             accounts.create_account(
                 agency_id=self._agency_for_add(item), full_name=form.full_name.data or "",
                 email=form.email.data or "", roles=list(form.roles.data or []), password=form.password.data or "",
-                grantable=self.grantable_roles, policy=password_policy(),
+                grantable=self._grantable(), policy=password_policy(),
                 department_id=self._id(getattr(item, "department", None)),
                 position_id=self._id(getattr(item, "position", None)),
-                phone=form.phone.data or None, into=item)
+                phone=form.phone.data or None, into=item, acting_user_id=g.user.id)
         except DomainError:
             db.session.rollback()
             raise
@@ -230,7 +234,8 @@ class _StaffAccountBase(_WordedBlankChoice, ModelView):
                 accounts.revoke_account(staff_id, reason=f"Thu hồi bởi {g.user.username}")
             elif not staff.active and wanted_active:
                 accounts.reinstate_account(staff_id)
-            accounts.change_account(staff_id, grantable=self.grantable_roles, agency_id=agency_id, **values)
+            accounts.change_account(staff_id, grantable=self._grantable(), agency_id=agency_id,
+                                    acting_user_id=g.user.id, **values)
         except DomainError:
             db.session.rollback()
             raise
@@ -248,6 +253,10 @@ class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
         "department": [["agency_id", FilterEqualFunction, current_agency_id]],
         "position": [["agency_id", FilterEqualFunction, current_agency_id]],
     }
+
+    def _grantable(self) -> frozenset[str]:
+        # An agency admin grants "leader" (which opens every document) only if they are a leader themselves.
+        return R.agency_admin_grantable({r.name for r in g.user.roles})
 
     def pre_add(self, item: Any) -> None:
         super().pre_add(item)

@@ -15,8 +15,10 @@ from app.core import clock
 from app.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from app.core.fields import date_field, text_field
 from app.core.text import nfc
+from app.documents.models import Document
 from app.extensions import db
 from app.notifications.services import notify
+from app.opinions.models import OpinionRequest
 from app.tenancy import roles as R
 from app.tenancy.models import Department, Staff
 from app.workflow import queries as wfq
@@ -91,14 +93,38 @@ def _add_files(item: WorkItem, uploads: Sequence[UploadInfo], by_user_id: int,
                                    storage_key=f.storage_key, uploaded_by_id=by_user_id, created_at=clock.now()))
 
 
+def _db_id(value: Any) -> int | None:
+    """A positive id that fits the id columns (32-bit INTEGER on PostgreSQL), or None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def _link_is_ours(agency_id: int, subject_type: str, subject_id: int | None) -> bool:
+    """Whether a linked subject exists in the actor's agency (documents, opinion requests, assigned work)."""
+    if subject_id is None:
+        return False
+    if subject_type in ("incoming", "outgoing"):
+        owner = db.session.scalar(select(Document.agency_id).where(
+            Document.id == subject_id, Document.direction == subject_type))
+    elif subject_type == "opinion_request":
+        owner = db.session.scalar(select(OpinionRequest.agency_id).where(OpinionRequest.id == subject_id))
+    elif subject_type == SUBJECT_TYPE:
+        owner = db.session.scalar(select(WorkItem.agency_id).where(WorkItem.id == subject_id))
+    else:
+        return False
+    return owner == agency_id
+
+
 def _ids(values: Iterable[Any] | None, field: str, errors: dict[str, list[str]]) -> list[int]:
     out: list[int] = []
     for v in values or ():
         if v in (None, ""):
             continue
-        try:
-            value = int(v)
-        except (TypeError, ValueError):
+        value = _db_id(v)
+        if value is None:
             errors.setdefault(field, []).append("Giá trị không hợp lệ")
             continue
         if value not in out:
@@ -134,12 +160,14 @@ def create_work_item(
         errors["deadline"] = ["Hạn hoàn thành không được trước ngày hôm nay"]
     department = None
     if lead_department_id not in (None, ""):
-        department = _department(actor.agency_id, int(lead_department_id))  # type: ignore[arg-type]
+        department_id = _db_id(lead_department_id)
+        department = _department(actor.agency_id, department_id) if department_id is not None else None
         if department is None:
             errors["lead_department_id"] = ["Đơn vị không thuộc cơ quan"]
     lead = None
     if lead_user_id not in (None, ""):
-        lead = _staff(actor.agency_id, int(lead_user_id))  # type: ignore[arg-type]
+        lead_id = _db_id(lead_user_id)
+        lead = _staff(actor.agency_id, lead_id) if lead_id is not None else None
         if lead is None:
             errors["lead_user_id"] = ["Người chủ trì không phải cán bộ đang công tác tại cơ quan"]
     elif department is not None:
@@ -161,9 +189,12 @@ def create_work_item(
         if _department(actor.agency_id, did) is None:
             errors.setdefault("coordinating_department_ids", []).append("Đơn vị phối hợp không thuộc cơ quan")
             break
-    link_pairs = list(dict.fromkeys((str(t), int(i)) for t, i in links))
+    link_pairs = list(dict.fromkeys((str(t), _db_id(i)) for t, i in links))
     if len(link_pairs) > MAX_LINKS:
         errors["links"] = [f"Tối đa {MAX_LINKS} văn bản liên quan"]
+    elif any(not _link_is_ours(actor.agency_id, t, i) for t, i in link_pairs):
+        # One answer for absent and another agency's: never confirm that someone else's id exists.
+        errors["links"] = ["Không tìm thấy văn bản hoặc công việc liên quan trong cơ quan"]
     if errors:
         raise ValidationError(FORM_MESSAGE, field_errors=errors)
     assert lead is not None and due is not None
@@ -178,7 +209,7 @@ def create_work_item(
     )
     item.members = [WorkMember(kind="user", ref_id=u) for u in co_users] + [
         WorkMember(kind="department", ref_id=d) for d in co_deps]
-    item.links = [WorkLink(subject_type=t, subject_id=i) for t, i in link_pairs]
+    item.links = [WorkLink(subject_type=t, subject_id=i) for t, i in link_pairs if i is not None]
     db.session.add(item)
     db.session.flush()
     _add_files(item, files, actor.user_id)

@@ -28,6 +28,15 @@ def max_upload_bytes() -> int:
     return int(_setting("QLVB_MAX_UPLOAD_MB") or 50) * 1024 * 1024
 
 
+def clamd_address() -> str | None:
+    """``QLVB_CLAMD``: clamd's Unix socket (``/run/clamav/clamd.ctl``) or ``host:port``; unset = no virus scan."""
+    return _setting("QLVB_CLAMD")
+
+
+def clamd_timeout() -> float:
+    return float(_setting("QLVB_CLAMD_TIMEOUT") or 30)
+
+
 def signing_dir() -> pathlib.Path:
     configured = _setting("QLVB_SIGNING_DIR")
     if configured:

@@ -22,6 +22,7 @@ from app.core.errors import ValidationError
 from app.core.text import nfc, nfc_any
 
 from .definitions import FieldDef, FormDefinition
+from .patterns import compile_pattern
 
 MSG_REQUIRED = "Trường này là bắt buộc."
 MSG_INVALID = "Giá trị không hợp lệ."
@@ -250,7 +251,7 @@ def _length(fdef: FieldDef) -> Callable[[Any, Field], None]:
 
 
 def _pattern(fdef: FieldDef) -> Callable[[Any, Field], None]:
-    compiled = re.compile(fdef.pattern or "")
+    compiled = compile_pattern(fdef.pattern or "")  # RE2: linear time, no catastrophic backtracking
     message = fdef.pattern_message or MSG_PATTERN
 
     def check(form: Any, field: Field) -> None:

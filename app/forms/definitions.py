@@ -20,6 +20,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from app.core.errors import DomainError, NotFoundError
 from app.core.text import nfc
+from app.core.yamlsafe import yaml_hazard
+
+from .patterns import PatternError, compile_pattern
 
 MAX_DEFINITION_BYTES = 200 * 1024
 # A key comes from URLs and task records: this pattern alone guarantees it names a file inside forms_dir.
@@ -260,6 +263,10 @@ def load_all_forms(forms_dir: str | Path) -> dict[str, FormDefinition]:
     return loaded
 
 
+_UNSUPPORTED_YAML = ("Tệp YAML có cấu trúc không được hỗ trợ (ví dụ khóa là danh sách hoặc bảng); mỗi khóa phải là "
+                     "một tên đơn giản.")
+
+
 def parse_form_definition(text: str, key: str) -> FormDefinition:
     if not FORM_KEY_RE.match(key):
         raise FormDefinitionError(
@@ -270,6 +277,9 @@ def parse_form_definition(text: str, key: str) -> FormDefinition:
         raise FormDefinitionError(
             key, [f"Tệp quá lớn ({size // 1024} KB, tối đa {MAX_DEFINITION_BYTES // 1024} KB)."]
         )
+    hazard = yaml_hazard(text)
+    if hazard is not None:
+        raise FormDefinitionError(key, [hazard])
     try:
         document = YAML(typ="safe", pure=True).load(text)
     except MarkedYAMLError as exc:
@@ -279,6 +289,8 @@ def parse_form_definition(text: str, key: str) -> FormDefinition:
         raise FormDefinitionError(key, [f"Lỗi cú pháp YAML{where}: {detail}."]) from None
     except YAMLError as exc:
         raise FormDefinitionError(key, [f"Lỗi cú pháp YAML: {exc}."]) from None
+    except (TypeError, ValueError, RecursionError):  # e.g. a list or a mapping as a key ("? - a")
+        raise FormDefinitionError(key, [_UNSUPPORTED_YAML]) from None
     version_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return _Builder(key).build(document, version_hash)
 
@@ -520,6 +532,11 @@ class _Builder:
         except re.error as exc:
             self.problems.append(f"{where}: pattern «{value}» không phải biểu thức chính quy hợp lệ ({exc}).")
             return None
+        try:
+            compile_pattern(value)
+        except PatternError as exc:
+            self.problems.append(f"{where}: pattern «{value}» không dùng được: {exc}.")
+            return None
         return value
 
     def _condition(self, value: Any, where: str) -> ConditionInfo | None:
@@ -594,6 +611,9 @@ def _roundtrip_yaml() -> YAML:
 
 def format_yaml_roundtrip(text: str) -> str:
     """Load and dump ``text`` keeping comments, key order and quoting (what the form editor saves)."""
+    hazard = yaml_hazard(text)
+    if hazard is not None:
+        raise FormDefinitionError("yaml", [hazard])
     yaml = _roundtrip_yaml()
     try:
         document = yaml.load(text)
@@ -601,6 +621,8 @@ def format_yaml_roundtrip(text: str) -> str:
         mark = exc.problem_mark
         where = f" ở dòng {mark.line + 1}" if mark is not None else ""
         raise FormDefinitionError("yaml", [f"Lỗi cú pháp YAML{where}: {exc.problem}."]) from None
+    except (YAMLError, TypeError, ValueError, RecursionError):
+        raise FormDefinitionError("yaml", [_UNSUPPORTED_YAML]) from None
     out = io.StringIO()
     yaml.dump(document, out)
     return out.getvalue()

@@ -280,6 +280,16 @@ class ExternalChoiceInfo:
     people: tuple[tuple[int, str], ...]
 
 
+def is_external_reviewer(agency_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` is one of the people ``external_choices`` offers for that agency (an active leader)."""
+    user_cls = Staff.user.property.mapper.class_
+    role_cls = user_cls.roles.property.mapper.class_
+    return db.session.scalar(
+        select(Staff.user_id).join(user_cls, user_cls.id == Staff.user_id).join(user_cls.roles)
+        .where(Staff.user_id == user_id, Staff.agency_id == agency_id, Staff.active.is_(True),
+               role_cls.name == R.LEADER).limit(1)) is not None
+
+
 def external_choices(agency_id: int) -> list[ExternalChoiceInfo]:
     """Every other active agency of the province and its leaders, in two queries."""
     user_cls = Staff.user.property.mapper.class_

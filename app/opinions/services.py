@@ -25,7 +25,7 @@ from app.workflow.operations import InstanceRef
 from . import notices
 from .files import UploadInfo, store_uploads
 from .models import OpinionFile, OpinionRequest, OpinionReviewer
-from .queries import ANSWERS, OpinionRequestInfo, opinion_reminders_due, request_info
+from .queries import ANSWERS, OpinionRequestInfo, is_external_reviewer, opinion_reminders_due, request_info
 
 PROCESS_KEY = "opinion_request"
 # The small process another agency runs to answer a copy (one step: answer).
@@ -35,6 +35,15 @@ OPERATION = "opinions.request_external"
 MAX_TITLE = 500
 MAX_REVIEWERS = 100
 FORM_MESSAGE = "Phiếu xin ý kiến chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu"
+
+
+def _db_id(value: Any) -> int | None:
+    """A positive id that fits the id columns (32-bit INTEGER on PostgreSQL), or None (absent, like a stranger's)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
 
 
 def _staff(user_id: int) -> Staff | None:
@@ -69,9 +78,8 @@ def create_opinion_request(
         errors["deadline"] = ["Hạn trả lời không được trước ngày hôm nay"]
     internal: list[int] = []
     for raw in reviewer_user_ids:
-        try:
-            uid = int(raw)
-        except (TypeError, ValueError):
+        uid = _db_id(raw)
+        if uid is None:
             errors.setdefault("reviewer_user_ids", []).append("Giá trị không hợp lệ")
             continue
         staff = _staff(uid)
@@ -89,12 +97,14 @@ def create_opinion_request(
             continue
         user_id = None
         if raw_user not in (None, ""):
-            staff = _staff(int(raw_user))  # type: ignore[arg-type]
-            if staff is None or staff.agency_id != agency.id:
+            # Only the people the form offers (the agency's leaders); one answer for absent and not theirs, so
+            # the error never tells which user ids belong to which agency.
+            uid = _db_id(raw_user)
+            if uid is None or not is_external_reviewer(agency.id, uid):
                 errors.setdefault("external_reviewers", []).append(
-                    f"Người được xin ý kiến không thuộc {agency.name}")
+                    f"Không tìm thấy lãnh đạo được chọn của {agency.name}")
                 continue
-            user_id = staff.user_id
+            user_id = uid
         if (agency.id, user_id) not in external:
             external.append((agency.id, user_id))
     if not internal and not external:

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from app.core.text import nfc_any
+from app.core.yamlsafe import yaml_hazard
 
 from .errors import AgencyDefinitionError
 
@@ -109,12 +110,17 @@ def parse_agency(text: str, *, source: str = "<yaml>") -> AgencyDef:
     """Parse one agency file; every problem is collected and reported at once."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise AgencyDefinitionError(f"Tệp {source} quá lớn (tối đa 512 KB).")
+    hazard = yaml_hazard(text)
+    if hazard is not None:
+        raise AgencyDefinitionError(f"Tệp {source}: {hazard}")
     try:
         raw = YAML(typ="safe").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (dòng {mark.line + 1})" if mark else ""
         raise AgencyDefinitionError(f"Tệp {source} không đúng cú pháp YAML{line}.") from exc
+    except (TypeError, ValueError, RecursionError) as exc:  # e.g. a list as a key
+        raise AgencyDefinitionError(f"Tệp {source} có cấu trúc YAML không được hỗ trợ.") from exc
     if not isinstance(raw, dict):
         raise AgencyDefinitionError(f"Tệp {source} phải là một bảng khóa/giá trị.")
     data = nfc_any(raw)

@@ -25,6 +25,14 @@ WORKFLOW_ROLES = frozenset({LEADER, HEAD, SPECIALIST, CLERK, LEGAL})
 ALL_ROLES = frozenset(ROLE_LABELS)
 # An agency admin may grant these to its own staff; only SoICT grants agency_admin.
 AGENCY_GRANTABLE = WORKFLOW_ROLES
+# Roles that open every document of the agency: an agency admin grants them only if they hold them too
+# (a leader who also administers the agency); otherwise SoICT does. Nobody changes their own roles.
+PRIVILEGED = frozenset({LEADER})
+
+
+def agency_admin_grantable(own_roles: frozenset[str] | set[str]) -> frozenset[str]:
+    """What an agency admin holding ``own_roles`` may grant: the workflow roles, privileged ones only if held."""
+    return (AGENCY_GRANTABLE - PRIVILEGED) | (PRIVILEGED & frozenset(own_roles))
 
 
 def role_label(code: str) -> str:

@@ -10,6 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
 from app.core.errors import DomainError, NotFoundError, ValidationError
+from app.documents.filetypes import pdf_is_active
 from app.exchange import queries, services
 from app.exchange.info import FileInput
 from app.extensions import db
@@ -111,7 +112,10 @@ class ExchangeView(BaseView):
             info, data = queries.file_for(actor, file_id)
         except NotFoundError:
             abort(404)
-        disposition = "inline" if info.content_type in {"application/pdf", "image/png", "image/jpeg"} else "attachment"
+        # Images and passive PDFs may open in the browser; a PDF that acts when opened is a download only.
+        inline = info.content_type in {"image/png", "image/jpeg"} or (
+            info.content_type == "application/pdf" and not pdf_is_active(data))
+        disposition = "inline" if inline else "attachment"
         return Response(data, mimetype=info.content_type, headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(info.filename)}",
             "X-Content-Type-Options": "nosniff"})

@@ -2,15 +2,26 @@
 
 Agency admins edit diagrams in a browser, so an expression must never reach ``eval``: it is parsed
 with :mod:`ast`, checked against an allow-list of node types, then walked by ``simpleeval`` with our
-own operators (bounded power and repetition) and a small table of pure functions. No attribute access
-exists at all, so nothing can climb from a value to its class, its module or the interpreter.
+own operators and a small table of pure functions. No attribute access exists at all, so nothing can
+climb from a value to its class, its module or the interpreter.
+
+Nor can an expression stall the worker that serves every agency: each value it builds is bounded before it
+is built where its size is known in advance (repetition, concatenation, powers, products, rounding digits,
+``%`` format widths) and measured after (integers in bits, strings and containers in cells), and one
+evaluation builds at most ``MAX_WORK`` cells in all. With no loops, a walk visits each node at most once, so
+these bounds are also its time bound. ``check_expression`` applies the same bounds without data: every part
+that reads no data is computed, and the bounds that do not depend on data (the digits of ``round``, an
+exponent, a format width) are applied to the parts that are known, so the designer never calls "hợp lệ"
+what a gateway would refuse at run time.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import operator
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -23,7 +34,15 @@ from app.core.errors import DomainError
 MAX_EXPRESSION_LENGTH = 500
 MAX_EXPONENT = 64
 MAX_POWER_BASE = 10**9
-MAX_SEQUENCE_LENGTH = 10_000
+MAX_INT_BITS = 1024  # about 308 decimal digits: money, counts and dates need far fewer
+# Sizes in cells: an element of a list, tuple or set (nested ones counted), or ten characters of a string.
+MAX_VALUE_SIZE = 10_000  # one built value: 10,000 elements or 100,000 characters
+MAX_STRING_LENGTH = MAX_VALUE_SIZE * 10
+MAX_SEQUENCE_LENGTH = MAX_VALUE_SIZE
+MAX_WORK = 100_000  # cells built by one evaluation, all values together
+MAX_STEPS = 2_000  # nodes visited by one evaluation (each node at most once: there are no loops)
+MAX_ROUND_DIGITS = 30
+MAX_FORMAT_WIDTH = 100
 
 
 class ExpressionError(DomainError):
@@ -31,6 +50,71 @@ class ExpressionError(DomainError):
 
     code = "expression_error"
     task: Any = None  # the engine task it failed on, when known (names the element of an incident)
+
+
+class ExpressionLimitError(ExpressionError):
+    """An expression would build a value (or do work) beyond the evaluator's bounds."""
+
+    code = "expression_limit"
+
+
+class _Unknown:
+    """A value read from the data, while ``check_expression`` evaluates without data."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<dữ liệu>"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def _known(*values: Any) -> bool:
+    return all(v is not UNKNOWN for v in values)
+
+
+# Types counted as one cell in a flat container (ints there are small or bounded by MAX_INT_BITS already).
+_FLAT = frozenset({int, bool, float, type(None), dt.date, dt.datetime})
+
+
+def _size(value: Any, budget: int = MAX_VALUE_SIZE) -> int:
+    """Cells of ``value`` (characters, elements, nested), counted without recursion and up to ``budget`` + 1."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += max(1, (len(item) + 9) // 10)
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 1
+            if set(map(type, item)) <= _FLAT:  # the common flat case, counted at C speed
+                total += len(item)
+            else:
+                stack.extend(item)
+        elif isinstance(item, Mapping):
+            total += 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += 1 + item.bit_length() // 64
+        else:
+            total += 1
+        if total > budget:
+            return total
+    return total
+
+
+_LIMIT_TEXT = f"tối đa {MAX_STRING_LENGTH} ký tự hoặc {MAX_VALUE_SIZE} phần tử"
+
+
+def _too_big(what: str) -> ExpressionLimitError:
+    return ExpressionLimitError(f"Kết quả {what} quá lớn ({_LIMIT_TEXT})")
+
+
+def _check_int(value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise ExpressionLimitError(f"Số quá lớn (tối đa {MAX_INT_BITS} bit, khoảng 308 chữ số)")
 
 
 def _as_date(value: Any) -> dt.date:
@@ -71,7 +155,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "min": min,
     "max": max,
-    "round": round,
+    "round": lambda *args: _safe_round(*args),
     "today": lambda: clock.today(),
     "date": _as_date,
     "days_until": _days_until,
@@ -80,26 +164,81 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 CONSTANTS = {"True": True, "False": False, "None": None, "true": True, "false": False, "null": None}
 
 
+def _safe_round(*args: Any) -> Any:
+    if len(args) == 2 and isinstance(args[1], int) and abs(args[1]) > MAX_ROUND_DIGITS:
+        raise ExpressionLimitError(f"Số chữ số làm tròn {args[1]} quá lớn (tối đa {MAX_ROUND_DIGITS})")
+    if not _known(*args):
+        return UNKNOWN
+    return round(*args)
+
+
 def _safe_power(base: Any, exponent: Any) -> Any:
     if isinstance(exponent, int | float) and abs(exponent) > MAX_EXPONENT:
-        raise ExpressionError(f"Số mũ {exponent} quá lớn (tối đa {MAX_EXPONENT})")
+        raise ExpressionLimitError(f"Số mũ {exponent} quá lớn (tối đa {MAX_EXPONENT})")
     if isinstance(base, int | float) and abs(base) > MAX_POWER_BASE:
-        raise ExpressionError(f"Cơ số của phép lũy thừa quá lớn (tối đa {MAX_POWER_BASE})")
+        raise ExpressionLimitError(f"Cơ số của phép lũy thừa quá lớn (tối đa {MAX_POWER_BASE})")
+    if not _known(base, exponent):
+        return UNKNOWN
+    ints = isinstance(base, int) and isinstance(exponent, int) and exponent > 0
+    if ints and abs(base).bit_length() * exponent > MAX_INT_BITS + exponent:
+        raise ExpressionLimitError(f"Kết quả phép lũy thừa quá lớn (tối đa {MAX_INT_BITS} bit)")
     return operator.pow(base, exponent)
 
 
+def _repeated_size(seq: str | list[Any] | tuple[Any, ...], times: int) -> int:
+    if isinstance(seq, str):
+        return max(1, (len(seq) * times + 9) // 10)
+    return 1 + (_size(seq) - 1) * times
+
+
 def _safe_mult(a: Any, b: Any) -> Any:
+    if not _known(a, b):
+        return UNKNOWN
     for seq, times in ((a, b), (b, a)):
-        if isinstance(seq, str | list | tuple) and isinstance(times, int) and times * len(seq) > MAX_SEQUENCE_LENGTH:
-            raise ExpressionError(f"Kết quả phép nhân chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
+        repeated = isinstance(seq, str | list | tuple) and isinstance(times, int) and times > 0
+        if repeated and _repeated_size(seq, times) > MAX_VALUE_SIZE:
+            raise ExpressionLimitError(f"Kết quả phép nhân chuỗi/danh sách quá dài ({_LIMIT_TEXT})")
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS + 1:
+        raise ExpressionLimitError(f"Kết quả phép nhân quá lớn (tối đa {MAX_INT_BITS} bit)")
     return operator.mul(a, b)
 
 
 def _safe_add(a: Any, b: Any) -> Any:
+    if not _known(a, b):
+        return UNKNOWN
     sequences = isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple)
-    if sequences and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
-        raise ExpressionError(f"Kết quả phép cộng chuỗi/danh sách quá dài (tối đa {MAX_SEQUENCE_LENGTH})")
+    if sequences and _size(a) + _size(b) - 1 > MAX_VALUE_SIZE:
+        raise ExpressionLimitError(f"Kết quả phép cộng chuỗi/danh sách quá dài ({_LIMIT_TEXT})")
     return operator.add(a, b)
+
+
+# printf-style conversion specifiers: %[(key)][flags][width][.precision][length]type
+_FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)?", re.S)
+
+
+def _check_format(template: str) -> None:
+    for match in _FORMAT_SPEC.finditer(template):
+        width, precision = match.group(1), match.group(2)
+        if "*" in (width, precision):
+            raise ExpressionLimitError("Định dạng chuỗi không được lấy độ rộng từ dữ liệu (dấu *)")
+        for number in (width, precision):
+            if number and (len(number) > 4 or int(number) > MAX_FORMAT_WIDTH):
+                raise ExpressionLimitError(f"Độ rộng định dạng {number} quá lớn (tối đa {MAX_FORMAT_WIDTH})")
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str):
+        _check_format(a)
+    if not _known(a, b):
+        return UNKNOWN
+    return operator.mod(a, b)
+
+
+def _unknown_or(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*args: Any) -> Any:
+        return fn(*args) if _known(*args) else UNKNOWN
+
+    return apply
 
 
 def _in(a: Any, b: Any) -> bool:
@@ -112,25 +251,25 @@ def _not_in(a: Any, b: Any) -> bool:
 
 OPERATORS: dict[type, Callable[..., Any]] = {
     ast.Add: _safe_add,
-    ast.Sub: operator.sub,
+    ast.Sub: _unknown_or(operator.sub),
     ast.Mult: _safe_mult,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
+    ast.Div: _unknown_or(operator.truediv),
+    ast.FloorDiv: _unknown_or(operator.floordiv),
+    ast.Mod: _safe_mod,
     ast.Pow: _safe_power,
-    ast.USub: operator.neg,
-    ast.UAdd: operator.pos,
-    ast.Not: operator.not_,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: _in,
-    ast.NotIn: _not_in,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
+    ast.USub: _unknown_or(operator.neg),
+    ast.UAdd: _unknown_or(operator.pos),
+    ast.Not: _unknown_or(operator.not_),
+    ast.Eq: _unknown_or(operator.eq),
+    ast.NotEq: _unknown_or(operator.ne),
+    ast.Lt: _unknown_or(operator.lt),
+    ast.LtE: _unknown_or(operator.le),
+    ast.Gt: _unknown_or(operator.gt),
+    ast.GtE: _unknown_or(operator.ge),
+    ast.In: _unknown_or(_in),
+    ast.NotIn: _unknown_or(_not_in),
+    ast.Is: _unknown_or(operator.is_),
+    ast.IsNot: _unknown_or(operator.is_not),
 }
 
 _ALLOWED_NODES: tuple[type, ...] = (
@@ -228,13 +367,21 @@ def _compile(expression: str) -> ast.Expression:
         raise ExpressionError(f'Biểu thức "{_shorten(expression)}" không đọc được') from None
     for node in ast.walk(tree):
         _check_node(expression, node)
+    # What a run would refuse whatever the data, refuse now (round(1, -10**9), '%0100000000d' % x, …).
+    _run(_Checker(), tree, expression)
     return tree
+
+
+# Nodes whose result is a value the walk built (not a literal, a data value or one of the operands).
+_BUILDING = (ast.BinOp, ast.UnaryOp, ast.Call, ast.List, ast.Tuple, ast.Set)
 
 
 class _Evaluator(simpleeval.SimpleEval):
     def __init__(self, names: Mapping[str, Any]):
         super().__init__(operators=OPERATORS, functions=FUNCTIONS, names={})
         self._data = names
+        self.steps = 0
+        self.work = 0
         self.nodes[ast.Expression] = lambda node: self._eval(node.body)
         self.nodes[ast.List] = lambda node: [self._eval(e) for e in node.elts]
         self.nodes[ast.Tuple] = lambda node: tuple(self._eval(e) for e in node.elts)
@@ -244,6 +391,29 @@ class _Evaluator(simpleeval.SimpleEval):
         self.nodes.pop(ast.Assign, None)
         self.nodes.pop(ast.AugAssign, None)
         self.nodes.pop(ast.Import, None)
+
+    def _eval(self, node: ast.AST) -> Any:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise ExpressionLimitError(f"Biểu thức quá phức tạp (quá {MAX_STEPS} bước tính)")
+        handler = self.nodes.get(type(node))
+        if handler is None:
+            raise simpleeval.FeatureNotAvailable(f"cú pháp {type(node).__name__} không được hỗ trợ")
+        result = handler(node)
+        if isinstance(node, _BUILDING) and result is not UNKNOWN:
+            self._account(result)
+        return result
+
+    def _account(self, value: Any) -> None:
+        """Measure a value the walk built: refuse it if it is too big, and count it against the work budget."""
+        _check_int(value)
+        size = _size(value)
+        if size > MAX_VALUE_SIZE:
+            raise _too_big("của biểu thức")
+        self.work += size
+        if self.work > MAX_WORK:
+            raise ExpressionLimitError(
+                f"Biểu thức tạo ra quá nhiều dữ liệu (tối đa {MAX_WORK} phần tử, mỗi 10 ký tự tính một)")
 
     def _eval_name(self, node: ast.Name) -> Any:
         name = node.id
@@ -256,6 +426,8 @@ class _Evaluator(simpleeval.SimpleEval):
     def _eval_subscript(self, node: ast.Subscript) -> Any:
         container = self._eval(node.value)
         key = self._eval(node.slice)
+        if not _known(container, key):
+            return UNKNOWN
         if not isinstance(container, Mapping | list | tuple | str):
             raise ExpressionError(f'Biểu thức "{_shorten(self.expr)}": không lấy phần tử được từ giá trị này')
         try:
@@ -264,18 +436,54 @@ class _Evaluator(simpleeval.SimpleEval):
             raise ExpressionError(f'Biểu thức "{_shorten(self.expr)}": không có phần tử [{key!r}]') from None
 
 
-def check_expression(expression: str) -> None:
-    """Raise ExpressionError if ``expression`` is not in the allowed language (no evaluation)."""
-    if not isinstance(expression, str):
-        raise ExpressionError("Biểu thức phải là chuỗi ký tự")
-    _compile(expression)
+class _Checker(_Evaluator):
+    """Evaluates without data: names read UNKNOWN, every branch is walked, known parts are really computed."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.nodes[ast.List] = lambda node: self._collect(node, list)
+        self.nodes[ast.Tuple] = lambda node: self._collect(node, tuple)
+        self.nodes[ast.Set] = lambda node: self._collect(node, set)
+
+    def _collect(self, node: ast.List | ast.Tuple | ast.Set, kind: type) -> Any:
+        items = [self._eval(e) for e in node.elts]
+        return kind(items) if _known(*items) else UNKNOWN
+
+    def _eval_name(self, node: ast.Name) -> Any:
+        return CONSTANTS.get(node.id, UNKNOWN)
+
+    def _eval_boolop(self, node: ast.BoolOp) -> Any:
+        values = [self._eval(v) for v in node.values]
+        if not _known(*values):
+            return UNKNOWN
+        result = values[0]
+        for value in values[1:]:
+            if (isinstance(node.op, ast.And) and not result) or (isinstance(node.op, ast.Or) and result):
+                break
+            result = value
+        return result
+
+    def _eval_compare(self, node: ast.Compare) -> Any:
+        values = [self._eval(node.left), *(self._eval(c) for c in node.comparators)]
+        if not _known(*values):
+            return UNKNOWN
+        return all(self.operators[type(op)](values[i], values[i + 1]) for i, op in enumerate(node.ops))
+
+    def _eval_ifexp(self, node: ast.IfExp) -> Any:
+        test, body, orelse = self._eval(node.test), self._eval(node.body), self._eval(node.orelse)
+        if not _known(test):
+            return UNKNOWN
+        return body if test else orelse
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        args = [self._eval(a) for a in node.args]
+        func = self.functions[node.func.id]  # type: ignore[attr-defined]
+        if node.func.id == "round" or _known(*args):  # type: ignore[attr-defined]
+            return func(*args)
+        return UNKNOWN
 
 
-def evaluate(expression: str, data: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate ``expression`` with the names in ``data``; every failure is an ExpressionError."""
-    check_expression(expression)
-    tree = _compile(expression)
-    evaluator = _Evaluator(data or {})
+def _run(evaluator: _Evaluator, tree: ast.Expression, expression: str) -> Any:
     evaluator.expr = expression
     try:
         return evaluator._eval(tree)
@@ -291,6 +499,42 @@ def evaluate(expression: str, data: Mapping[str, Any] | None = None) -> Any:
         ) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f'Biểu thức "{_shorten(expression)}" quá phức tạp') from None
+
+
+def check_expression(expression: str) -> None:
+    """Raise ExpressionError if ``expression`` is not in the allowed language or breaks a bound whatever the data."""
+    if not isinstance(expression, str):
+        raise ExpressionError("Biểu thức phải là chuỗi ký tự")
+    _compile(expression)
+
+
+def evaluate(expression: str, data: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate ``expression`` with the names in ``data``; every failure is an ExpressionError."""
+    check_expression(expression)
+    return _run(_Evaluator(data or {}), _compile(expression), expression)
+
+
+def evaluation_cost(expression: str, data: Mapping[str, Any] | None = None) -> tuple[int, int]:
+    """(steps, cells built) of evaluating ``expression``, whether it succeeds or not (for tests and benchmarks)."""
+    evaluator: _Evaluator = _Evaluator(data or {})
+    try:
+        tree = _compile(expression)
+    except ExpressionError:
+        tree = None  # refused at check time: the cost is the checker's (it walks the same nodes, without data)
+        evaluator = _Checker()
+        with contextlib.suppress(ExpressionError, SyntaxError, ValueError, RecursionError, MemoryError):
+            parsed = ast.parse(expression.strip(), mode="eval") if len(expression) <= MAX_EXPRESSION_LENGTH else None
+            if parsed is not None and all(_vetted(expression, n) for n in ast.walk(parsed)):
+                _run(evaluator, parsed, expression)
+    if tree is not None:
+        with contextlib.suppress(ExpressionError):
+            _run(evaluator, tree, expression)
+    return evaluator.steps, evaluator.work
+
+
+def _vetted(expression: str, node: ast.AST) -> bool:
+    _check_node(expression, node)
+    return True
 
 
 def expression_names(expression: str) -> frozenset[str]:

@@ -51,7 +51,7 @@ from .model import (
 )
 from .xmlio import DEFAULT_MAX_BYTES, NS, canonical_order, check_schema, read_xml, xlink
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("qlvb.interchange")
 
 CONTENT_ID = re.compile(r"[A-Za-z0-9._@+\-]{1,128}")
 CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+\-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+\-]{0,126}")

@@ -23,7 +23,7 @@ from .fields import (
 from .model import NAMESPACE, OrganInfo, ResponseForInfo, StaffInfo, StatusCode, StatusInfo
 from .xmlio import NS, canonical_order, check_schema, read_xml, read_xml_prefix
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("qlvb.interchange")
 
 # A status message carries no files: a small cap is enough and keeps floods cheap.
 STATUS_MAX_BYTES = 1024 * 1024

@@ -198,7 +198,7 @@ def test_a_listed_file_that_is_not_carried_is_refused() -> None:
 
 
 def test_refusals_are_logged_for_the_admin(data: bytes, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="app.interchange"):
+    with caplog.at_level(logging.WARNING, logger="qlvb.interchange"):
         refused(data.replace(b"<edXML:CodeNumber>1234<", b"<edXML:CodeNumber>12-34<"))
     assert any("edXML refused: MessageHeader/Code/CodeNumber" in r.getMessage() and "12-34" in r.getMessage()
                for r in caplog.records)

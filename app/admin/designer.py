@@ -164,6 +164,10 @@ class RoutingDesignerView(BaseView):
             db.session.rollback()
             flash(f"{exc.message}: " + "; ".join(p.message_vi for p in exc.problems), "danger")
             return redirect(url_for(".modeler", key=key))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "warning")
+            return redirect(url_for(".modeler", key=key))
         db.session.commit()
         flash(f"Đã ban hành phiên bản số {version.number}. Hồ sơ đang xử lý giữ nguyên phiên bản cũ; "
               "hồ sơ mới dùng phiên bản này.", "success")

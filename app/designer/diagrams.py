@@ -339,6 +339,10 @@ def publish(owner_id: int | None, key: str, note: str, *, by_user_id: int | None
     if draft is None:
         raise RefusedError("Không có bản nháp nào để ban hành; hãy sửa và lưu sơ đồ trước")
     xml, draft_id = draft.bpmn_xml, draft.id
+    in_force = _newest(owner_id, key)  # an agency making the template its own line is a change, not this
+    if in_force is not None and in_force.sha256 == draft.sha256:
+        raise RefusedError(f"Sơ đồ không khác phiên bản số {in_force.number} đang dùng; không ban hành phiên bản mới. "
+                           "Hãy sửa sơ đồ trước khi ban hành.")
     _validate(xml, ctx, key)
     # The draft holds the next number already; it is replaced by the published row with the same content.
     db.session.execute(delete(ProcessVersion).where(ProcessVersion.id == draft_id, ProcessVersion.status == "draft"))

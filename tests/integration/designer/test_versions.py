@@ -107,3 +107,19 @@ def test_rollback_publishes_the_old_diagram_again(agency_admin: Any, ctx: Any) -
     assert services.current_version(owner, "outgoing").id == back.id
     *_versions, result = diagrams.diff(owner, v2.id, back.id)
     assert result.changed and not result.added and not result.removed
+
+
+def test_publishing_an_unchanged_diagram_says_so_and_creates_nothing(agency_admin: Any, ctx: Any) -> None:
+    owner, by = agency_admin.agency.id, agency_admin.admin.user_id
+    xml = with_check_step(template("incoming"))
+    diagrams.save(owner, "incoming", xml, by_user_id=by, ctx=ctx)
+    first = diagrams.publish(owner, "incoming", "Thêm bước kiểm tra thể thức", by_user_id=by, ctx=ctx)
+    db.session.commit()
+    diagrams.save(owner, "incoming", xml, by_user_id=by, ctx=ctx)
+    with pytest.raises(RefusedError, match=f"không khác phiên bản số {first.number} đang dùng"):
+        diagrams.publish(owner, "incoming", "Ban hành lại", by_user_id=by, ctx=ctx)
+    db.session.rollback()
+    published = db.session.scalars(select(ProcessVersion.number).where(
+        ProcessVersion.agency_id == owner, ProcessVersion.process_key == "incoming",
+        ProcessVersion.status == "published")).all()
+    assert published == [first.number]

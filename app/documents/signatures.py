@@ -32,7 +32,14 @@ from app.core import clock
 from app.core.errors import NotFoundError, PermissionDeniedError
 from app.core.text import nfc
 from app.extensions import db
-from app.render import DocumentRenderInfo, render_document_layout, render_image_stamp, render_text_stamp, seal_box_over
+from app.render import (
+    DocumentRenderInfo,
+    render_document_layout,
+    render_image_stamp,
+    render_seal_stamp,
+    render_text_stamp,
+    seal_box_over,
+)
 from app.signing import (
     STATUS_LABELS,
     Pkcs11SignerRef,
@@ -314,8 +321,8 @@ def sign_as_leader(agency_id: int, document_id: int, signer_ref: SignerRef, *, a
         appearance = render_image_stamp(image, width_mm=width, height_mm=height)
     else:  # no scanned signature on file: the signer's name and the signing time, as for appendices
         appearance = render_text_stamp(
-            [f"Ký bởi: {doc.signer_name or ''}", f"Thời gian ký: {clock.local_now().isoformat(timespec='seconds')}"],
-            width_mm=width, height_mm=height,
+            [f"Ký bởi: {doc.signer_name or ''}", "Thời gian ký:", clock.local_now().isoformat(timespec="seconds")],
+            width_mm=width, height_mm=height, indent_mm=width / 3, size_pt=9,  # the seal covers the left third
         )
     signed = sign_pdf(store.get(final.storage_key), signer_ref, field_name=LEADER_FIELD, page=page, box=box,
                       appearance_pdf=appearance, reason="Phê duyệt ban hành", location=_place(agency_id))
@@ -348,10 +355,10 @@ def apply_agency_signature(agency_id: int, document_id: int, agency_ref: SignerR
     if image is not None:
         appearance = render_image_stamp(image, width_mm=SEAL_MM, height_mm=SEAL_MM)
     else:
-        appearance = render_text_stamp(
-            [_agency_name(agency_id), f"Thời gian ký: {clock.local_now().isoformat(timespec='seconds')}"],
-            width_mm=SEAL_MM, height_mm=SEAL_MM,
-        )
+        agency = db.session.get(Agency, agency_id)
+        appearance = render_seal_stamp(agency.name if agency else "", parent=(agency.governing_body or "") if agency
+                                       else "", signed_at=clock.local_now().isoformat(timespec="seconds"),
+                                       diameter_mm=SEAL_MM)
     signed = sign_pdf(store.get(leader_signed.storage_key), ref, field_name=AGENCY_FIELD, page=page, box=seal_box,
                       appearance_pdf=appearance, reason="Phát hành văn bản", location=_place(agency_id))
     row = _store_pdf(doc, signed, kind="sealed", filename=_pdf_name(doc, ""), by_user_id=actor.user_id,

@@ -11,7 +11,7 @@ from app.render.document import (
 from app.render.errors import AssetRefusedError, RenderError, TemplateSyntaxError, TemplateUnsafeError
 from app.render.pdf import BoxRef, RenderedPdfResult, render_pdf, render_pdf_layout, render_template_pdf
 from app.render.report import render_table_report
-from app.render.stamps import render_image_stamp, render_text_stamp, seal_box_over
+from app.render.stamps import render_image_stamp, render_seal_stamp, render_text_stamp, seal_box_over
 
 __all__ = [
     "AssetRefusedError",
@@ -29,6 +29,7 @@ __all__ = [
     "render_image_stamp",
     "render_pdf",
     "render_pdf_layout",
+    "render_seal_stamp",
     "render_table_report",
     "render_template_pdf",
     "render_text_stamp",

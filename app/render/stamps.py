@@ -20,11 +20,31 @@ img { display: block; width: {{ w }}mm; height: {{ h }}mm; object-fit: contain; 
 
 _TEXT_STAMP = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
 @page { size: {{ w }}mm {{ h }}mm; margin: 0; }
-html { font-family: "Liberation Serif", "Times New Roman", serif; font-size: 10pt; color: #000;
+html { font-family: "Liberation Serif", "Times New Roman", serif; font-size: {{ size }}pt; color: #000;
        line-height: 1.2; }
-body { margin: 0; padding: 1.5mm 2mm; }
+body { margin: 0; padding: 1.5mm 1mm 1.5mm {{ indent }}mm; }
 p { margin: 0; }
 </style></head><body>{% for line in lines %}<p>{{ line }}</p>{% endfor %}</body></html>"""
+
+# The agency's seal when it has no scanned seal image: a red double ring with the agency's name, drawn
+# transparent so the signature it overlaps stays readable (Phụ lục I, II.8.a).
+_SEAL_STAMP = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+@page { size: {{ d }}mm {{ d }}mm; margin: 0; }
+html { font-family: "Liberation Serif", "Times New Roman", serif; color: #d00000; }
+html, body { margin: 0; padding: 0; background: transparent; }
+.ring { box-sizing: border-box; width: {{ d }}mm; height: {{ d }}mm; border: 0.8mm solid #d00000;
+        border-radius: 50%; padding: 1mm; }
+.inner { box-sizing: border-box; width: 100%; height: 100%; border: 0.3mm solid #d00000; border-radius: 50%;
+         display: flex; flex-direction: column; justify-content: center; align-items: center; text-align: center;
+         padding: 0 3mm; }
+.parent { font-size: 6.5pt; text-transform: uppercase; }
+.name { font-size: 8pt; font-weight: bold; text-transform: uppercase; line-height: 1.1; }
+.star { font-size: 9pt; margin: 0.5mm 0; }
+.time { font-size: 5.5pt; color: #d00000; }
+</style></head><body><div class="ring"><div class="inner">
+{% if parent %}<div class="parent">{{ parent }}</div>{% endif %}
+<div class="star">★</div><div class="name">{{ name }}</div>{% if time %}<div class="time">{{ time }}</div>{% endif %}
+</div></div></body></html>"""
 
 
 def render_image_stamp(image: bytes, *, width_mm: float, height_mm: float) -> bytes:
@@ -37,12 +57,21 @@ def render_image_stamp(image: bytes, *, width_mm: float, height_mm: float) -> by
     return render_pdf(html, assets={"image": image})
 
 
-def render_text_stamp(lines: Sequence[str], *, width_mm: float = 80, height_mm: float = 18) -> bytes:
+def render_text_stamp(lines: Sequence[str], *, width_mm: float = 80, height_mm: float = 18,
+                      indent_mm: float = 2, size_pt: float = 10) -> bytes:
     """An image-less signature block in Times New Roman 10 pt (attachments and copies, III.1.d).
 
     e.g. ["Người ký: Sở Thông tin và Truyền thông", "Cơ quan: …", "Thời gian ký: 2026-11-05T09:30:00+07:00"].
+    ``indent_mm`` leaves the left of the box free (the seal covers the left third of a leader's signature).
     """
-    html = render_template(_TEXT_STAMP, {"w": _mm(width_mm), "h": _mm(height_mm), "lines": list(lines)})
+    html = render_template(_TEXT_STAMP, {"w": _mm(width_mm), "h": _mm(height_mm), "lines": list(lines),
+                                         "indent": _mm(max(indent_mm, 1)), "size": f"{min(max(size_pt, 6), 14):.1f}"})
+    return render_pdf(html)
+
+
+def render_seal_stamp(name: str, *, parent: str = "", signed_at: str = "", diameter_mm: float = 36) -> bytes:
+    """The agency's seal drawn as a red double ring with its name, for agencies without a seal image."""
+    html = render_template(_SEAL_STAMP, {"d": _mm(diameter_mm), "name": name, "parent": parent, "time": signed_at})
     return render_pdf(html)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.misc import PdfError
@@ -114,31 +116,49 @@ def _name_part(cert: x509.Certificate, key: str) -> str | None:
 
 def _verify_one(embedded: EmbeddedPdfSignature, roots: tuple[x509.Certificate, ...], at: dt.datetime) -> SignatureInfo:
     field_name = embedded.field_name
+    failures = (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, zlib.error)
+    damaged = False
+    context = ValidationContext(trust_roots=list(roots), allow_fetching=False, moment=at)
     try:
-        context = ValidationContext(trust_roots=list(roots), allow_fetching=False, moment=at)
         st = validate_pdf_signature(embedded, signer_validation_context=context)
-    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
-        return SignatureInfo(
-            field_name=field_name,
-            signer_name="",
-            signer_organization=None,
-            signing_time=None,
-            intact=False,
-            valid=False,
-            trusted=False,
-            expired=False,
-            modified_after_signing=False,
-            coverage="unclear",
-            timestamped=False,
-            status="invalid",
-            label=STATUS_LABELS["invalid"] + f" ({type(exc).__name__})",
-        )
+    except failures:
+        # The file around the signature is damaged (pyHanko's diff analysis cannot read what was added after
+        # it): the signed bytes can still be checked, and whatever else is there counts as a modification.
+        damaged = True
+    if damaged:
+        try:
+            st = validate_pdf_signature(embedded, signer_validation_context=context, skip_diff=True)
+        except failures as exc:
+            return _unreadable(field_name, exc)
+    return _from_status(st, field_name, at, damaged=damaged)
+
+
+def _unreadable(field_name: str, exc: BaseException) -> SignatureInfo:
+    return SignatureInfo(
+        field_name=field_name,
+        signer_name="",
+        signer_organization=None,
+        signing_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        expired=False,
+        modified_after_signing=False,
+        coverage="unclear",
+        timestamped=False,
+        status="invalid",
+        label=STATUS_LABELS["invalid"] + f" ({type(exc).__name__})",
+    )
+
+
+def _from_status(st: Any, field_name: str, at: dt.datetime, *, damaged: bool) -> SignatureInfo:
     cert = st.signing_cert
     expired = not (cert.not_valid_before <= at <= cert.not_valid_after)
     coverage = _coverage(st.coverage)
     level = st.modification_level
     modified = (
-        coverage in ("partial", "unclear")
+        damaged
+        or coverage in ("partial", "unclear")
         or not st.docmdp_ok
         or level is None
         or level.value > ModificationLevel.FORM_FILLING.value

@@ -61,9 +61,9 @@ def _document_types(_agency_id: int) -> list[tuple[str, str]]:
 
 def _describe(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:
     out = {}
-    for doc in dq.documents_by_ids(agency_id, ids):
-        out[doc.id] = subjects.SubjectInfo(title=doc.summary, number=doc.number_notation, urgency=doc.urgency,
-                                           link=url_for("DocumentView.show", document_id=doc.id))
+    for doc_id, summary, number_notation, urgency in dq.document_briefs(agency_id, ids):
+        out[doc_id] = subjects.SubjectInfo(title=summary, number=number_notation, urgency=urgency,
+                                           link=url_for("DocumentView.show", document_id=doc_id))
     return out
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,7 @@ class InboxView(BaseView):
     def index(self) -> Any:
         actor = current_actor()
         listing = read_listing(TABS, arg="tab")
-        counts = listing.counts(partial(wfq.count_inbox, actor))
+        counts = wfq.count_inbox_buckets(actor, tuple(key for key, _ in TABS))
         tasks = wfq.inbox(actor, listing.tab, limit=listing.size, offset=listing.offset)
         about = subjects.describe(actor.agency_id, [(t.subject_type, t.subject_id) for t in tasks])
         return self.render_template("inbox/index.html", listing=listing, counts=counts, tasks=tasks, about=about,

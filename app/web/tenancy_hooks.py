@@ -6,10 +6,13 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request
 
+from app.core import revisions
 from app.tenancy.hosts import host_to_code
 from app.tenancy.queries import agency_for_host
 
 log = logging.getLogger(__name__)
+# host -> agency, valid while the "org" revision stands (every request reads the revisions first, in one query)
+_AGENCIES = revisions.DefinitionCache("org", maxsize=512)
 
 _OPEN_ENDPOINTS = {"static", "appbuilder.static"}
 
@@ -25,7 +28,8 @@ def _resolve() -> object | None:
         local_suffix=cfg["QLVB_LOCAL_SUFFIX"],
         central_host=cfg["QLVB_CENTRAL_HOST"],
     )
-    agency = agency_for_host(ref)
+    revisions.load()
+    agency = _AGENCIES.get(ref, lambda: agency_for_host(ref))
     g.agency = agency
     if agency is None:
         log.warning("unknown host %r from %s", request.host, request.remote_addr)

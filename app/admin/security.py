@@ -251,10 +251,11 @@ class QlvbSecurityManager(SecurityManager):
         # A session is honoured only on its own agency's host (cookies are host-scoped already, but a shared
         # parent-domain cookie must not cross agencies), only while the account is active, and only while
         # it carries the account's current session version (revocation and password changes end it).
-        # One query: the user with its roles and groups, its staff row and its security row.
+        # One query: the user with its roles and groups, its staff row, its security row and the revision
+        # counters of the cached definitions (app/core/revisions.py), which also check the host's agency.
         user_model = self.user_model
         row = db.session.execute(
-            select(user_model, Staff, AccountSecurity)
+            select(user_model, Staff, AccountSecurity, *revisions.columns())
             .outerjoin(Staff, Staff.user_id == user_model.id)
             .outerjoin(AccountSecurity, AccountSecurity.user_id == user_model.id)
             .where(user_model.id == int(pk))
@@ -262,7 +263,8 @@ class QlvbSecurityManager(SecurityManager):
         ).unique().first()
         if row is None:
             return None
-        user, staff, security = row
+        user, staff, security = row[:3]
+        revisions.remember(row[3:])
         setattr(g, _STAFF_KEY, (user.id, staff))
         setattr(g, _SECURITY_KEY, (user.id, security))
         if not user.is_active or not user.active or not user_allowed_here(user):

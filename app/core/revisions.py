@@ -108,11 +108,39 @@ def read_all() -> dict[str, int]:
     return found
 
 
+# Called with the counters whenever a request reads them (e.g. to check what it resolved before reading them).
+_on_read: list[Callable[[dict[str, int]], None]] = []
+
+
+def on_read(callback: Callable[[dict[str, int]], None]) -> None:
+    if callback not in _on_read:
+        _on_read.append(callback)
+
+
+def columns() -> list[Any]:
+    """Every counter as a column, for a request's first query to read them at no extra round trip."""
+    table = CacheRevision.__table__
+    return [select(table.c.revision).where(table.c.name == name).scalar_subquery().label(f"qlvb_rev_{name}")
+            for name in NAMES]
+
+
+def remember(values: Iterable[int | None]) -> dict[str, int]:
+    """Keep the counters read as ``columns()`` of another query, for the rest of the request."""
+    found = {name: int(value or 0) for name, value in zip(NAMES, values, strict=True)}
+    if has_request_context():
+        setattr(g, _G_KEY, found)
+        for callback in _on_read:
+            callback(found)
+    return found
+
+
 def load() -> dict[str, int]:
     """Every counter, read in one query; inside a request kept for the rest of it."""
     values = read_all()
     if has_request_context():
         setattr(g, _G_KEY, values)
+        for callback in _on_read:
+            callback(values)
     return values
 
 
@@ -157,6 +185,17 @@ class DefinitionCache:
             while len(self._data) > self.maxsize:
                 self._data.popitem(last=False)
         return value
+
+    def peek(self, key: Any) -> tuple[int, Any] | None:
+        """The entry and the revision it was built under, unchecked (the caller checks it later)."""
+        with self._lock:
+            return self._data.get(key)
+
+    def put(self, key: Any, revision: int, value: Any) -> None:
+        with self._lock:
+            self._data[key] = (revision, value)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

@@ -109,15 +109,17 @@ def _latest_instance_id() -> Any:
             .order_by(ProcessInstance.id.desc()).limit(1).correlate(Document).scalar_subquery())
 
 
-# What a document page reads, loaded on purpose (three queries whatever the number of files); nothing else.
-_DOCUMENT_PAGE = (joinedload(Document.doc_type), selectinload(Document.attachments),
-                  selectinload(Document.coordinating_departments), raiseload("*"))
+def _document_page() -> tuple[Any, ...]:
+    """What a document page reads, loaded on purpose (three queries whatever the number of files); nothing else.
+    (Built per call: loader options at import time would configure the mappers before every model exists.)"""
+    return (joinedload(Document.doc_type), selectinload(Document.attachments),
+            selectinload(Document.coordinating_departments), raiseload("*"))
 
 
 def get_document(agency_id: int, document_id: int, actor: ActorRef) -> DocumentInfo:
     """The document with its files, if ``actor`` may see it; otherwise NotFoundError."""
     stmt = _visible(select(Document, _latest_instance_id()).where(Document.id == document_id), agency_id, actor)
-    row = db.session.execute(stmt.options(*_DOCUMENT_PAGE)).unique().first()
+    row = db.session.execute(stmt.options(*_document_page())).unique().first()
     if row is None:
         raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
     doc, instance_id = row

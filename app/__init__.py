@@ -39,6 +39,8 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
     from app import models  # noqa: F401  (one module imports every model so mappers are configured)
     from app.web import tenancy_hooks
 
+    _watch_definitions()
+
     # Host -> agency must run before anything touches current_user (FAB's own before_request does).
     tenancy_hooks.install(app)
 
@@ -59,6 +61,27 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
 
     register_cli(app)
     return app
+
+
+def _watch_definitions() -> None:
+    """What each node's cached definitions are built from: a change to one of these bumps its revision."""
+    from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, User, ViewMenu
+
+    from app.accounts.models import MaintenanceWindow
+    from app.core import revisions
+    from app.designer.models import FormVersion
+    from app.documents.models import DocumentType
+    from app.tenancy.models import Agency, Department, Position, Staff
+
+    for model in (Role, PermissionView, Permission, ViewMenu):
+        revisions.watch(model, "security")
+    for model in (Agency, Department, Position, Staff, DocumentType):
+        revisions.watch(model, "org")
+    # Staff choices filter by role and show names: a login (last_login, counters) must not bump anything.
+    revisions.watch(User, "org", attributes=("roles", "active", "first_name", "last_name", "email"))
+    revisions.watch(FormVersion, "forms")
+    revisions.watch(MaintenanceWindow, "maintenance")
+    revisions.install()
 
 
 def _security_tables_exist() -> bool:

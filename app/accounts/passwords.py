@@ -53,7 +53,11 @@ def locked_until(user_id: int, now: dt.datetime | None = None) -> dt.datetime | 
 
 def password_change_required(user_id: int, policy: PasswordPolicy, now: dt.datetime | None = None) -> bool:
     """True when an admin set the password (first login) or it is older than the policy allows."""
-    row = db.session.get(AccountSecurity, user_id)
+    return change_required(db.session.get(AccountSecurity, user_id), policy, now)
+
+
+def change_required(row: AccountSecurity | None, policy: PasswordPolicy, now: dt.datetime | None = None) -> bool:
+    """``password_change_required`` of a row already loaded (None: the account has no security row)."""
     if row is None or row.directory_account:
         return False
     if row.must_change_password:

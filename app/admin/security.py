@@ -17,14 +17,19 @@ from flask_appbuilder.security.views import AuthDBView, AuthLDAPView
 from flask_babel import lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.accounts import passwords
 from app.accounts.audit import record_event
+from app.accounts.models import AccountSecurity
 from app.accounts.policy import PasswordPolicy
+from app.core import revisions
 from app.core.clock import VN_TZ
 from app.core.errors import DomainError
 from app.extensions import db
 from app.tenancy import roles as R
+from app.tenancy.models import Staff
 from app.tenancy.queries import staff_for_user
 
 log = logging.getLogger("qlvb.security")
@@ -45,6 +50,38 @@ LOGIN_FAILED_REASONS = {
 }
 
 
+_STAFF_KEY = "_qlvb_staff"
+# role ids -> the (permission, view) pairs they grant; valid while the "security" revision stands
+_ROLE_PERMISSIONS = revisions.DefinitionCache("security", maxsize=256)
+
+
+def request_staff(user_id: int) -> Any:
+    """The staff row of the request's user, loaded with the user (one query per request), else looked up."""
+    found = getattr(g, _STAFF_KEY, None)
+    if found is not None and found[0] == user_id:
+        return found[1]
+    return staff_for_user(user_id)
+
+
+_SECURITY_KEY = "_qlvb_security"
+_NOT_LOADED = object()
+
+
+def request_security(user_id: int) -> Any:
+    """The request's user's AccountSecurity row (None if it has none) as loaded with the user, else _NOT_LOADED."""
+    found = getattr(g, _SECURITY_KEY, None)
+    if found is not None and found[0] == user_id:
+        return found[1]
+    return _NOT_LOADED
+
+
+def password_change_required(user_id: int) -> bool:
+    security = request_security(user_id)
+    if security is _NOT_LOADED:
+        return passwords.password_change_required(user_id, password_policy())
+    return passwords.change_required(security, password_policy())
+
+
 def user_allowed_here(user: Any) -> bool:
     """SoICT admins work on the central domain; everyone else on their own agency's domain."""
     agency = getattr(g, "agency", None)
@@ -53,7 +90,7 @@ def user_allowed_here(user: Any) -> bool:
     role_names = {r.name for r in user.roles}
     if agency.is_central:
         return R.SOICT_ADMIN in role_names
-    staff = staff_for_user(user.id)
+    staff = request_staff(user.id)
     return staff is not None and staff.active and staff.agency_id == agency.id
 
 
@@ -214,12 +251,65 @@ class QlvbSecurityManager(SecurityManager):
         # A session is honoured only on its own agency's host (cookies are host-scoped already, but a shared
         # parent-domain cookie must not cross agencies), only while the account is active, and only while
         # it carries the account's current session version (revocation and password changes end it).
-        user = super().load_user(pk)
-        if user is None or not user.active or not user_allowed_here(user):
+        # One query: the user with its roles and groups, its staff row, its security row and the revision
+        # counters of the cached definitions (app/core/revisions.py), which also check the host's agency.
+        user_model = self.user_model
+        row = db.session.execute(
+            select(user_model, Staff, AccountSecurity, *revisions.columns())
+            .outerjoin(Staff, Staff.user_id == user_model.id)
+            .outerjoin(AccountSecurity, AccountSecurity.user_id == user_model.id)
+            .where(user_model.id == int(pk))
+            .options(joinedload(user_model.roles), joinedload(user_model.groups).joinedload(self.group_model.roles))
+        ).unique().first()
+        if row is None:
             return None
-        if session.get(SESSION_VERSION_KEY, 0) != passwords.session_version(user.id):
+        user, staff, security = row[:3]
+        revisions.remember(row[3:])
+        setattr(g, _STAFF_KEY, (user.id, staff))
+        setattr(g, _SECURITY_KEY, (user.id, security))
+        if not user.is_active or not user.active or not user_allowed_here(user):
+            return None
+        if session.get(SESSION_VERSION_KEY, 0) != (int(security.session_version) if security is not None else 0):
             return None
         return user
+
+    # --- authorisation: the role -> permission map, cached per node and checked against its revision ------
+
+    def _role_permissions(self, role_ids: list[int]) -> frozenset[tuple[str, str]]:
+        key = frozenset(role_ids)
+
+        def build() -> frozenset[tuple[str, str]]:
+            pv, role = self.permissionview_model, self.role_model
+            rows = db.session.execute(
+                select(self.permission_model.name, self.viewmenu_model.name)
+                .select_from(role).join(role.permissions).join(pv.permission).join(pv.view_menu)
+                .where(role.id.in_(sorted(key)))
+            )
+            return frozenset((p, v) for p, v in rows)
+
+        return _ROLE_PERMISSIONS.get(key, build)
+
+    def _has_view_access(self, user: object, permission_name: str, view_name: str) -> bool:
+        roles = self.get_user_roles(user)
+        if any(role.name in self.builtin_roles and self._has_access_builtin_roles(role, permission_name, view_name)
+               for role in roles):
+            return True
+        db_role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        return bool(db_role_ids) and (permission_name, view_name) in self._role_permissions(db_role_ids)
+
+    def _get_user_permission_view_menus(self, user: object, permission_name: str,
+                                        view_menus_name: list[str]) -> set[str]:
+        if user is None:  # the public role: FAB's own lookup
+            return set(super()._get_user_permission_view_menus(user, permission_name, view_menus_name))
+        roles = self.get_user_roles(user)
+        result = {name for role in roles if role.name in self.builtin_roles for name in view_menus_name
+                  if self._has_access_builtin_roles(role, permission_name, name)}
+        db_role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        if db_role_ids:
+            granted = self._role_permissions(db_role_ids)
+            wanted = set(view_menus_name) if view_menus_name is not None else None
+            result.update(v for p, v in granted if p == permission_name and (wanted is None or v in wanted))
+        return result
 
     def on_user_logout(self, user: Any) -> None:
         record_event("logout", user_id=user.id, username=user.username, agency_id=self._agency_id())

@@ -15,7 +15,7 @@ from pathlib import Path
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from app.core import clock
+from app.core import clock, revisions
 from app.core.errors import NotFoundError, ValidationError
 from app.core.text import nfc
 from app.extensions import db
@@ -111,10 +111,30 @@ def _parse(text: str, key: str) -> FormDefinition:
     return hit
 
 
+# (agency, key) -> the text of the newest published version it sees, or None (the shipped file then): valid
+# while the "forms" revision stands, so a version published on one node is used by every node at once.
+_PUBLISHED = revisions.DefinitionCache("forms", maxsize=4096)
+
+
+def _published_text(agency_id: int | None, key: str) -> str | None:
+    for owner in ((agency_id, None) if agency_id is not None else (None,)):
+        row = _newest(owner, key)
+        if row is not None:
+            return row.yaml_text
+    return None
+
+
 def effective_form(agency_id: int | None, key: str, forms_dir: str | Path) -> FormDefinition:
     """The definition the runtime must use for this agency (what task pages should call)."""
-    source = effective_source(agency_id, key, forms_dir)
-    return _parse(source.yaml_text, key)
+    if not isinstance(key, str) or not FORM_KEY_RE.match(key):
+        raise NotFoundError("Không tìm thấy biểu mẫu.")
+    text = _PUBLISHED.get((agency_id, key), lambda: _published_text(agency_id, key))
+    if text is None:
+        path = Path(forms_dir) / f"{key}.yaml"
+        if not path.is_file():
+            raise NotFoundError(f"Không tìm thấy biểu mẫu «{key}».")
+        text = path.read_text(encoding="utf-8")
+    return _parse(text, key)
 
 
 def _title(text: str, key: str) -> str:

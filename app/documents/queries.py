@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.render import render_table_report
 from app.tenancy.models import Staff
 from app.workflow.info import ActorRef
-from app.workflow.models import HumanTask
+from app.workflow.models import HumanTask, ProcessInstance
 
 from . import deliveries
 from .info import (
@@ -101,14 +101,38 @@ def _instance_id(doc: Document) -> int | None:
     return instances[-1].id if instances else None
 
 
+def _latest_instance_id() -> Any:
+    """The newest process instance of the document, as a column of the document's own query."""
+    return (select(ProcessInstance.id)
+            .where(ProcessInstance.subject_type == Document.direction, ProcessInstance.subject_id == Document.id,
+                   ProcessInstance.agency_id == Document.agency_id)
+            .order_by(ProcessInstance.id.desc()).limit(1).correlate(Document).scalar_subquery())
+
+
+def _document_page() -> tuple[Any, ...]:
+    """What a document page reads, loaded on purpose (three queries whatever the number of files); nothing else.
+    (Built per call: loader options at import time would configure the mappers before every model exists.)"""
+    return (joinedload(Document.doc_type), selectinload(Document.attachments),
+            selectinload(Document.coordinating_departments), raiseload("*"))
+
+
 def get_document(agency_id: int, document_id: int, actor: ActorRef) -> DocumentInfo:
     """The document with its files, if ``actor`` may see it; otherwise NotFoundError."""
-    stmt = _visible(select(Document).where(Document.id == document_id), agency_id, actor)
-    doc = db.session.scalar(stmt.options(selectinload(Document.attachments),
-                                         selectinload(Document.coordinating_departments)))
-    if doc is None:
+    stmt = _visible(select(Document, _latest_instance_id()).where(Document.id == document_id), agency_id, actor)
+    row = db.session.execute(stmt.options(*_document_page())).unique().first()
+    if row is None:
         raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
-    return document_info(doc, instance_id=_instance_id(doc))
+    doc, instance_id = row
+    return document_info(doc, instance_id=instance_id)
+
+
+def document_briefs(agency_id: int, ids: list[int]) -> list[tuple[int, str, str | None, str | None]]:
+    """(id, summary, number and notation, urgency) of each document, for inbox rows, in one query."""
+    if not ids:
+        return []
+    rows = db.session.execute(select(Document.id, Document.summary, Document.number_notation, Document.urgency)
+                              .where(Document.agency_id == agency_id, Document.id.in_(ids)))
+    return [(r.id, r.summary, r.number_notation, r.urgency) for r in rows]
 
 
 def list_documents(
@@ -259,8 +283,8 @@ def documents_by_ids(agency_id: int, ids: list[int]) -> list[DocumentInfo]:
         return []
     rows = db.session.scalars(
         select(Document).where(Document.agency_id == agency_id, Document.id.in_(ids))
-        .options(selectinload(Document.doc_type))
-    )
+        .options(joinedload(Document.doc_type), selectinload(Document.coordinating_departments), raiseload("*"))
+    ).unique()
     return [document_info(r, with_attachments=False) for r in rows]
 
 

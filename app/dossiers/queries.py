@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from app.documents.models import Document, DocumentType
 from app.extensions import db
@@ -138,6 +138,19 @@ def dossiers_for_filing(actor: ActorRef) -> list[DossierInfo]:
     rows = db.session.execute(_base().where(visible_clause(actor), Dossier.status == "open")
                               .order_by(Dossier.year.desc(), Dossier.code)).all()
     return [d for d in _infos(list(rows), actor) if d.can_manage]
+
+
+def filing_choices_for(actor: ActorRef, document_id: int) -> tuple[list[DossierInfo], list[DossierInfo]]:
+    """``dossiers_for_filing`` and ``dossiers_for_document`` of a document page, in one query."""
+    holds = exists().where(DossierDocument.dossier_id == Dossier.id, DossierDocument.document_id == document_id)
+    rows = list(db.session.execute(
+        _base().add_columns(holds.label("holds"))
+        .where(visible_clause(actor), or_(Dossier.status == "open", holds))
+        .order_by(Dossier.year.desc(), Dossier.code)).all())
+    infos = _infos(rows, actor)
+    filing = [d for d, r in zip(infos, rows, strict=True) if d.status == "open" and d.can_manage]
+    holding = [d for d, r in zip(infos, rows, strict=True) if r.holds]
+    return filing, holding
 
 
 def dossiers_due_for_deposit(today: dt.date, days: int = 30, *, agency_id: int | None = None) -> list[DepositDueInfo]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.core import clock
+from app.core import clock, revisions
 from app.documents.models import Document
 from app.extensions import db
 from app.tenancy.models import Staff
@@ -16,6 +16,8 @@ from app.tenancy.models import Staff
 URGENT = frozenset({"khan", "thuong_khan", "hoa_toc"})
 DOCUMENT_SUBJECTS = frozenset({"incoming", "outgoing"})
 SUBJECT_LABELS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi"}
+# (agency, role, department) -> the active holders of the role; valid while the "org" revision stands
+_HOLDERS = revisions.DefinitionCache("org", maxsize=1024)
 
 
 
@@ -44,16 +46,21 @@ def recipients(agency_id: int, *, candidate_user_id: int | None, candidate_role:
         return [claimed_by_id]
     if not candidate_role:
         return []
+    return list(_HOLDERS.get((agency_id, candidate_role, candidate_department_id),
+                             lambda: _holders(agency_id, candidate_role, candidate_department_id)))
+
+
+def _holders(agency_id: int, role: str, department_id: int | None) -> tuple[int, ...]:
     _User, _Role = _user_and_role()
     query = (
         select(Staff.user_id)
         .join(_User, _User.id == Staff.user_id)
         .join(_User.roles)
-        .where(Staff.agency_id == agency_id, Staff.active.is_(True), _Role.name == candidate_role)
+        .where(Staff.agency_id == agency_id, Staff.active.is_(True), _Role.name == role)
     )
-    if candidate_department_id is not None:
-        query = query.where(Staff.department_id == candidate_department_id)
-    return sorted(set(db.session.scalars(query)))
+    if department_id is not None:
+        query = query.where(Staff.department_id == department_id)
+    return tuple(sorted(set(db.session.scalars(query))))
 
 
 def describe_subject(subject_type: str, subject_id: int, agency_id: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_appbuilder.security.sqla.models import Role, User
@@ -68,6 +69,16 @@ def positions_of(agency_id: int) -> list[Position]:
 
 def staff_for_user(user_id: int) -> Staff | None:
     return db.session.scalar(select(Staff).where(Staff.user_id == user_id))
+
+
+def staff_names(agency_id: int | None, *, user_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """{user id: full name} of an agency's staff (or of the given users anywhere), in one query."""
+    stmt = select(Staff.user_id, Staff.full_name)
+    if agency_id is not None:
+        stmt = stmt.where(Staff.agency_id == agency_id)
+    if user_ids is not None:
+        stmt = stmt.where(Staff.user_id.in_(sorted(user_ids)))
+    return {user_id: name for user_id, name in db.session.execute(stmt)}
 
 
 def staff_of(agency_id: int, *, department_id: int | None = None, role: str | None = None) -> list[Staff]:

@@ -3,6 +3,7 @@ and the maintenance banner every page shows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -16,12 +17,15 @@ from app.accounts.audit import Origin, record_event, request_origin
 from app.accounts.hashing import verify_password
 from app.accounts.maintenance import MaintenanceInfo, upcoming_windows
 from app.admin.permissions import register_common_grants
-from app.admin.security import SESSION_VERSION_KEY, password_policy
+from app.admin.security import SESSION_VERSION_KEY, password_change_required, password_policy
+from app.core import clock, revisions
 from app.core.clock import VN_TZ
 from app.core.errors import DomainError
 from app.extensions import db
 
 CHANGE_ENDPOINT = "ChangePasswordView.password"
+# The windows not yet over when read; valid while the "maintenance" revision stands (a new window bumps it).
+_WINDOWS = revisions.DefinitionCache("maintenance", maxsize=1)
 # Where a user who must change their password may still go.
 _FORCED_CHANGE_OPEN = {CHANGE_ENDPOINT, "static", "appbuilder.static", "AuthDBView.logout", "QlvbAuthDBView.logout",
                        "QlvbAuthLDAPView.logout", "AuthDBView.login", "QlvbAuthDBView.login",
@@ -91,7 +95,7 @@ def _force_password_change() -> Any:
     user = getattr(g, "user", None)
     if user is None or not getattr(user, "is_authenticated", False) or request.endpoint in _FORCED_CHANGE_OPEN:
         return None
-    if not passwords.password_change_required(user.id, password_policy()):
+    if not password_change_required(user.id):
         return None
     if request.method == "GET":
         flash("Bạn cần đổi mật khẩu trước khi tiếp tục (mật khẩu do quản trị cấp hoặc đã hết hạn).", "warning")
@@ -102,6 +106,10 @@ def _banner(w: MaintenanceInfo) -> dict[str, str]:
     fmt = "%H:%M %d/%m/%Y"
     return {"title": w.title, "message": w.message, "starts": w.starts_at.astimezone(VN_TZ).strftime(fmt),
             "ends": w.ends_at.astimezone(VN_TZ).strftime(fmt)}
+
+
+def _utc(value: Any) -> Any:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def _unknown_fab_action() -> None:
@@ -142,7 +150,9 @@ def install(app: Flask, appbuilder: Any) -> None:
         if request.endpoint in ("static", "appbuilder.static"):
             return {}
         try:
-            return {"maintenance_windows": [_banner(w) for w in upcoming_windows()]}
+            now = clock.now()
+            windows = _WINDOWS.get("upcoming", lambda: tuple(upcoming_windows(now)))
+            return {"maintenance_windows": [_banner(w) for w in windows if _utc(w.ends_at) > now]}
         except Exception:  # a banner must never take a page down (e.g. the database error page)
             current_app.logger.debug("maintenance banner unavailable", exc_info=True)
             return {"maintenance_windows": []}

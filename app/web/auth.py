@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import abort, g
 
-from app.tenancy.queries import AgencyRef, staff_for_user
+from app.admin.security import request_staff
+from app.tenancy.queries import AgencyRef
 from app.workflow.info import ActorRef
 
 
@@ -21,7 +22,7 @@ def current_actor() -> ActorRef:
     if user is None or not user.is_authenticated:
         abort(403)
     agency = current_agency()
-    staff = staff_for_user(user.id)
+    staff = request_staff(user.id)
     if staff is None or staff.agency_id != agency.id or not staff.active:
         abort(403)
     roles = frozenset(r.name for r in user.roles)

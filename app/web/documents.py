@@ -28,7 +28,7 @@ from app.documents.errors import DuplicateDocumentError
 from app.extensions import db
 from app.forms import build_form, render_form, uploaded_files, validate_submission
 from app.tenancy import roles as R
-from app.tenancy.queries import departments_of, staff_for_user
+from app.tenancy.queries import staff_for_user
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.info import ActorRef
@@ -61,9 +61,9 @@ def _document_types(_agency_id: int) -> list[tuple[str, str]]:
 
 def _describe(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:
     out = {}
-    for doc in dq.documents_by_ids(agency_id, ids):
-        out[doc.id] = subjects.SubjectInfo(title=doc.summary, number=doc.number_notation, urgency=doc.urgency,
-                                           link=url_for("DocumentView.show", document_id=doc.id))
+    for doc_id, summary, number_notation, urgency in dq.document_briefs(agency_id, ids):
+        out[doc_id] = subjects.SubjectInfo(title=summary, number=number_notation, urgency=urgency,
+                                           link=url_for("DocumentView.show", document_id=doc_id))
     return out
 
 
@@ -164,22 +164,24 @@ class DocumentView(BaseView):
     @has_access
     def show(self, document_id: int) -> Any:
         actor, doc = self._load(document_id)
-        deps = {d.id: d.name for d in departments_of(actor.agency_id)}
+        deps = {int(k): name for k, name in AgencyChoices(actor.agency_id).choices_for("departments", None, {})}
         tl = timeline_context(doc.instance_id, actor.agency_id) if doc.instance_id else {"timeline": [],
-                                                                                           "done_forms": []}
+                                                                                           "done_forms": [],
+                                                                                           "steps": []}
         diagram = None
         if doc.instance_id:
-            state = wfq.instance_progress(doc.instance_id)
+            state = wfq.instance_progress(doc.instance_id, with_xml=False)
             diagram = {"url": url_for("DocumentView.diagram", document_id=doc.id),
                        "done": sorted(state.done_ids), "active": sorted(state.active_ids)}
-        my_tasks = [t for t in wfq.open_tasks(doc.instance_id) if wf.can_act(t, actor)] if doc.instance_id else []
+        steps = tl.pop("steps")
+        my_tasks = sorted((t for t in steps if t.state == "open" and wf.can_act(t, actor)), key=lambda t: t.id)
         signer = staff_for_user(doc.signer_user_id) if doc.signer_user_id else None
         outgoing = doc.direction == "outgoing"
         sent = dq.deliveries_for(actor.agency_id, doc.id, actor) if outgoing else []
         revisions = dq.revisions_for(actor.agency_id, doc.id, actor) if outgoing else []
         _audit("document_viewed", actor, "document", doc.id)
-        db.session.commit()
-        return self.render_template(
+        # Rendered before the commit, which would expire what the page still reads (the user, its staff row).
+        page = self.render_template(
             "documents/show.html", doc=doc, deps=deps, urgency=URGENCY, channel=CHANNEL,
             status_text=status_label(doc.direction, doc.status),
             diagram=diagram, my_tasks=my_tasks, signer=signer, kinds=ATTACHMENT_KIND, deliveries=sent,
@@ -190,6 +192,8 @@ class DocumentView(BaseView):
             and R.CLERK in actor.roles,
             can_recall=outgoing and doc.status in ("issued", "delivered") and bool(actor.roles & {R.CLERK, R.LEADER}),
             **tl)
+        db.session.commit()
+        return page
 
     @expose("/<int:document_id>/diagram.bpmn")
     @has_access

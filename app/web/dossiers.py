@@ -18,8 +18,7 @@ from app.dossiers.queries import (
     dossier_contents,
     dossier_years,
     dossiers_due_for_deposit,
-    dossiers_for_document,
-    dossiers_for_filing,
+    filing_choices_for,
     get_dossier,
     list_dossiers,
 )
@@ -205,8 +204,8 @@ def filing_choices(document_id: int) -> dict[str, Any]:
     agency = getattr(g, "agency", None)
     if user is None or not user.is_authenticated or agency is None or agency.is_central:
         return {"open": [], "holding": []}
-    actor = current_actor()
-    return {"open": dossiers_for_filing(actor), "holding": dossiers_for_document(actor, document_id)}
+    filing, holding = filing_choices_for(current_actor(), document_id)
+    return {"open": filing, "holding": holding}
 
 
 def install(app: Flask, appbuilder: Any) -> None:

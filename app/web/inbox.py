@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict
 
 from app.admin.permissions import register_common_grants
+from app.core import revisions
 from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from app.designer.forms import effective_form
 from app.documents import queries as dq
@@ -21,7 +21,7 @@ from app.documents.errors import DuplicateDocumentError
 from app.documents.services import needs_signature_reason
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
-from app.tenancy.queries import staff_for_user
+from app.tenancy.queries import staff_names
 from app.workflow import progress
 from app.workflow import queries as wfq
 from app.workflow import services as wf
@@ -58,33 +58,40 @@ def _forms_dir() -> Path:
     return Path(current_app.config["QLVB_FORMS_DIR"])
 
 
-def _people(ids: set[int]) -> dict[int, str]:
-    out = {}
-    for uid in ids:
-        staff = staff_for_user(uid)
-        if staff is not None:
-            out[uid] = staff.full_name
+# agency -> {user id: full name} of its staff; valid while the "org" revision stands
+_NAMES = revisions.DefinitionCache("org", maxsize=128)
+
+
+def _people(ids: set[int], agency_id: int) -> dict[int, str]:
+    """Names of the people on a timeline: the agency's staff from the cache, anyone else in one query."""
+    names = _NAMES.get(agency_id, lambda: staff_names(agency_id))
+    out = {uid: names[uid] for uid in ids if uid in names}
+    missing = ids - out.keys()
+    if missing:
+        out.update(staff_names(None, user_ids=missing))
     return out
 
 
 def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
-    """Timeline rows with actor names and read-only renderings of the submitted forms."""
+    """Timeline rows with actor names and read-only renderings of the submitted forms (and every step, as
+    ``steps``, so callers need not read them again)."""
     events = wfq.instance_timeline(instance_id)
-    names = _people({e.actor_id for e in events if e.actor_id})
+    names = _people({e.actor_id for e in events if e.actor_id}, agency_id)
     rows = []
     for e in events:
         rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"),
                      "kind": EVENT_LABELS.get(e.kind, e.kind), "task": e.task_name, "comment": e.comment})
     done = []
     choices = AgencyChoices(agency_id)
-    for t in progress.tasks_of_instance(instance_id):
+    steps = progress.tasks_of_instance(instance_id)
+    for t in steps:
         if t.state == "done" and t.form_key and t.form_data:
             try:
                 defn = effective_form(agency_id, t.form_key, _forms_dir())
                 done.append((t, render_readonly(defn, t.form_data, choices=choices)))
             except NotFoundError:
                 continue
-    return {"timeline": rows, "done_forms": done, "people": names}
+    return {"timeline": rows, "done_forms": done, "people": names, "steps": steps}
 
 
 class InboxView(BaseView):
@@ -96,7 +103,7 @@ class InboxView(BaseView):
     def index(self) -> Any:
         actor = current_actor()
         listing = read_listing(TABS, arg="tab")
-        counts = listing.counts(partial(wfq.count_inbox, actor))
+        counts = wfq.count_inbox_buckets(actor, tuple(key for key, _ in TABS))
         tasks = wfq.inbox(actor, listing.tab, limit=listing.size, offset=listing.offset)
         about = subjects.describe(actor.agency_id, [(t.subject_type, t.subject_id) for t in tasks])
         return self.render_template("inbox/index.html", listing=listing, counts=counts, tasks=tasks, about=about,
@@ -132,11 +139,11 @@ class TaskView(BaseView):
             abort(404)
         defn = effective_form(actor.agency_id, task.form_key, _forms_dir()) if task.form_key else None
         choices = AgencyChoices(actor.agency_id)
-        instance = wfq.get_instance(task.instance_id)
         context = dict(task.form_data or {})
         form_html = readonly_html = None
         kind = kind_info(task.process_key, task.step_kind)
         duplicate = None
+        document = None
         if defn is not None and may_act:
             formdata = CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
             form = build_form(defn, choices=choices, formdata=formdata, context=self._context(task),
@@ -185,11 +192,20 @@ class TaskView(BaseView):
                                     extra=Markup(extra) if extra else None)  # noqa: S704
         elif defn is not None and task.form_data:
             readonly_html = render_readonly(defn, task.form_data, choices=choices, context=context)
-        about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])[
-            (task.subject_type, task.subject_id)]
+        if document is None:
+            document = self._document(actor, task)
+        if document is not None:  # what the inbox row says about it, from the document already read
+            about = subjects.SubjectInfo(title=document.summary, number=document.number_notation,
+                                         urgency=document.urgency,
+                                         link=url_for("DocumentView.show", document_id=document.id))
+        else:
+            about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])[
+                (task.subject_type, task.subject_id)]
+        instance = wfq.get_instance(task.instance_id)
         tl = timeline_context(task.instance_id, actor.agency_id)
+        tl.pop("steps")
         return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
-                                    kind=kind, document=self._document(actor, task), kinds=ATTACHMENT_KIND,
+                                    kind=kind, document=document, kinds=ATTACHMENT_KIND,
                                     urgency=URGENCY, channel=CHANNEL,
                                     about=about, instance=instance, may_act=may_act,
                                     can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS, **tl)

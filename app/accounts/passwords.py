@@ -17,13 +17,13 @@ from .errors import PasswordReusedError, WeakPasswordError
 from .hashing import hash_password, verify_password
 from .models import AccountSecurity, PasswordHistory
 from .policy import PasswordPolicy, password_problems
+from .sessions import end_sessions
 
 
 @dataclass(frozen=True)
 class LoginCheckResult:
     ok: bool
-    reason: str  # "ok", "bad_password", "locked", "inactive", "unknown_user"
-    locked_until: dt.datetime | None = None
+    reason: str  # "ok" or "bad_password"
 
 
 def security_of(user_id: int) -> AccountSecurity:
@@ -43,14 +43,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def locked_until(user_id: int, now: dt.datetime | None = None) -> dt.datetime | None:
-    row = db.session.get(AccountSecurity, user_id)
-    until = _aware(row.locked_until) if row else None
-    if until is not None and until > (now or clock.now()):
-        return until
-    return None
-
-
 def password_change_required(user_id: int, policy: PasswordPolicy, now: dt.datetime | None = None) -> bool:
     """True when an admin set the password (first login) or it is older than the policy allows."""
     row = db.session.get(AccountSecurity, user_id)
@@ -66,15 +58,9 @@ def password_change_required(user_id: int, policy: PasswordPolicy, now: dt.datet
 
 def check_password_login(user: User, password: str, policy: PasswordPolicy,
                          now: dt.datetime | None = None) -> LoginCheckResult:
-    """Verify a database password, counting failures and locking the account after too many."""
+    """Verify a database password. Throttling happened before (app.accounts.throttle): nothing here locks."""
     now = now or clock.now()
     sec = security_of(user.id)
-    until = _aware(sec.locked_until)
-    if until is not None and until > now:
-        return LoginCheckResult(False, "locked", until)
-    if until is not None:  # the lock has run out: a fresh start
-        sec.locked_until = None
-        sec.failed_count = 0
     ok, rehash = verify_password(user.password, password)
     if not ok:
         return record_failed_login(user.id, policy, now)
@@ -90,15 +76,12 @@ def check_password_login(user: User, password: str, policy: PasswordPolicy,
 
 
 def record_failed_login(user_id: int, policy: PasswordPolicy, now: dt.datetime | None = None) -> LoginCheckResult:
-    """Count a wrong password (database or directory); lock after ``policy.max_failures`` in a row."""
+    """Count a wrong password (database or directory) for the admin's eyes. It never locks the account:
+    a lockout would let anyone who knows an official's address keep them out (progressive delay instead)."""
     now = now or clock.now()
     sec = security_of(user_id)
     sec.failed_count = (sec.failed_count or 0) + 1
     sec.last_failed_at = now
-    if policy.max_failures > 0 and sec.failed_count >= policy.max_failures:
-        sec.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
-        db.session.flush()
-        return LoginCheckResult(False, "locked", _aware(sec.locked_until))
     db.session.flush()
     return LoginCheckResult(False, "bad_password")
 
@@ -114,9 +97,10 @@ def _reused(user_id: int, password: str, current_hash: str | None, keep: int) ->
 
 
 def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_admin: bool,
-                 now: dt.datetime | None = None) -> None:
+                 keep_session: str | None = None, now: dt.datetime | None = None) -> None:
     """Check the policy and the history, then store an argon2 hash. An admin-set password must be changed
-    by its owner at the next login; the owner's other sessions end."""
+    by its owner at the next login; every session of the account ends but ``keep_session`` (the owner's own
+    browser, when they change it themselves)."""
     now = now or clock.now()
     user = db.session.get(User, user_id)
     if user is None:
@@ -139,6 +123,8 @@ def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_
     sec.failed_count = 0
     sec.locked_until = None
     sec.session_version = (sec.session_version or 0) + 1
+    end_sessions(user_id, reason="password_reset" if by_admin else "password_changed",
+                 keep=None if by_admin else keep_session)
     _trim_history(user_id, policy.history)
     db.session.flush()
 

@@ -125,7 +125,8 @@ def build_config() -> dict[str, object]:
         "AUTH_RATE_LIMIT": os.environ.get("QLVB_LOGIN_RATE_LIMIT", "10 per minute"),
         "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
         "RATELIMIT_STORAGE_URI": _ratelimit_storage(),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Off: X-RateLimit-* would tell a guesser the limits, and Retry-After would ride on every answer.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Security headers (app/web/security_headers.py); HSTS only when served over HTTPS.
         "QLVB_HSTS": _bool("QLVB_HSTS", _bool("QLVB_SECURE_COOKIES", False)),
         "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),

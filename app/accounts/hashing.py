@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import unicodedata
 
@@ -47,7 +48,5 @@ def dummy_verify(password: str) -> None:
     global _dummy_hash
     if _dummy_hash is None:
         _dummy_hash = _hasher.hash("qlvb-dummy-" + secrets.token_hex(16))
-    try:
+    with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
         _hasher.verify(_dummy_hash, _norm(password or "x"))
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        pass

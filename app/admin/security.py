@@ -51,7 +51,7 @@ SESSION_ID_KEY = "_qlvb_sid"
 DEVICE_COOKIE = "qlvb_device"
 DEVICE_DAYS = 365
 AUTH_MODES = ("db", "ldap", "ldap_then_db")
-CHANGE_PASSWORD_ENDPOINT = "ChangePasswordView.password"
+CHANGE_PASSWORD_ENDPOINT = "ChangePasswordView.password"  # noqa: S105 (an endpoint name)
 
 LOGIN_FAILED_REASONS = {
     "unknown_user": "Tài khoản không tồn tại",
@@ -265,6 +265,10 @@ class QlvbSecurityManager(SecurityManager):
             db.session.rollback()
             raise
         db.session.commit()
+        keys = g.pop("_qlvb_throttle_success", None)
+        if keys:
+            # After the commit: on SQLite the counter's own connection would wait for this request's write lock.
+            throttle.attempt_succeeded(keys)
         return user
 
     def _check_credentials(self, name: str, password: str) -> Any:
@@ -314,7 +318,7 @@ class QlvbSecurityManager(SecurityManager):
 
     def _succeed(self, user: Any, name: str, keys: list[throttle.ThrottleKey], device: str | None, *,
                  via: str) -> Any:
-        throttle.attempt_succeeded(keys)
+        g._qlvb_throttle_success = keys
         self.update_user_auth_stat(user, True)
         lifetime = current_app.config.get("PERMANENT_SESSION_LIFETIME", 10 * 3600)
         if not isinstance(lifetime, dt.timedelta):

@@ -16,7 +16,7 @@ from app.accounts.audit import Origin, record_event, request_origin
 from app.accounts.hashing import verify_password
 from app.accounts.maintenance import MaintenanceInfo, upcoming_windows
 from app.admin.permissions import register_common_grants
-from app.admin.security import SESSION_VERSION_KEY, password_policy
+from app.admin.security import SESSION_ID_KEY, SESSION_VERSION_KEY, password_policy
 from app.core.clock import VN_TZ
 from app.core.errors import DomainError
 from app.extensions import db
@@ -56,7 +56,8 @@ class ChangePasswordView(BaseView):
                 errors.append("Mật khẩu hiện tại không đúng.")
             else:
                 try:
-                    passwords.set_password(user.id, form.new.data, policy, by_admin=False)
+                    passwords.set_password(user.id, form.new.data, policy, by_admin=False,
+                                           keep_session=session.get(SESSION_ID_KEY))
                 except DomainError as exc:
                     db.session.rollback()
                     errors.extend(exc.details or [exc.message])

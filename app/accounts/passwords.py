@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core import clock
 from app.core.errors import NotFoundError
@@ -29,10 +31,15 @@ class LoginCheckResult:
 def security_of(user_id: int) -> AccountSecurity:
     row = db.session.get(AccountSecurity, user_id)
     if row is None:
-        row = AccountSecurity(user_id=user_id, failed_count=0, must_change_password=False,
-                              directory_account=False, session_version=0)
-        db.session.add(row)
-        db.session.flush()
+        # Created on first use; two logins of a new account in parallel must not both try (a 500 on the
+        # loser's unique key): insert-or-nothing, then read whichever row won.
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(AccountSecurity.__table__).values(
+            user_id=user_id, failed_count=0, must_change_password=False, directory_account=False,
+            session_version=0).on_conflict_do_nothing(index_elements=["user_id"]))
+        row = db.session.get(AccountSecurity, user_id)
+    if row is None:  # pragma: no cover - the insert above or a concurrent one made it
+        raise NotFoundError("Không tìm thấy tài khoản.")
     return row
 
 

@@ -104,10 +104,10 @@ def _reused(user_id: int, password: str, current_hash: str | None, keep: int) ->
 
 
 def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_admin: bool,
-                 keep_session: str | None = None, now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None) -> None:
     """Check the policy and the history, then store an argon2 hash. An admin-set password must be changed
-    by its owner at the next login; every session of the account ends but ``keep_session`` (the owner's own
-    browser, when they change it themselves)."""
+    by its owner at the next login. Every session of the account ends, copies of the owner's own cookie
+    included: the owner's browser gets a fresh session from the caller (app.admin.security.rotate_session)."""
     now = now or clock.now()
     user = db.session.get(User, user_id)
     if user is None:
@@ -130,8 +130,7 @@ def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_
     sec.failed_count = 0
     sec.locked_until = None
     sec.session_version = (sec.session_version or 0) + 1
-    end_sessions(user_id, reason="password_reset" if by_admin else "password_changed",
-                 keep=None if by_admin else keep_session)
+    end_sessions(user_id, reason="password_reset" if by_admin else "password_changed")
     _trim_history(user_id, policy.history)
     db.session.flush()
 

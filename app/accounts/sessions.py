@@ -95,6 +95,12 @@ def end_session(token: str | None, reason: str = "logout") -> None:
         _end(_key(token), reason)
 
 
+def end_session_in_transaction(token: str, reason: str) -> None:
+    """Like end_session, inside the caller's transaction (when it already writes, e.g. a login)."""
+    db.session.execute(update(_T).where(_T.c.id == _key(token), _T.c.revoked_at.is_(None))
+                       .values(revoked_at=wall_now(), revoked_reason=reason))
+
+
 def end_sessions(user_id: int, *, reason: str, keep: str | None = None) -> int:
     """End every session of the user (but ``keep``, the caller's own); part of the caller's transaction."""
     stmt = update(_T).where(_T.c.user_id == user_id, _T.c.revoked_at.is_(None))

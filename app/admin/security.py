@@ -22,24 +22,26 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.api import BaseApi
+from flask_appbuilder.baseviews import BaseView
 from flask_appbuilder.security.decorators import has_access, no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, AuthLDAPView, ResetMyPasswordView, ResetPasswordView
+from flask_appbuilder.security.views import AuthDBView, AuthLDAPView
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import login_user
+from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
 
 from app.accounts import passwords, sessions, throttle
 from app.accounts.audit import record_event
 from app.accounts.hashing import dummy_verify, verify_password
 from app.accounts.policy import PasswordPolicy
-from app.core.errors import DomainError, NotFoundError, ValidationError
+from app.core.errors import DomainError, NotFoundError
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.queries import staff_for_user
@@ -104,6 +106,20 @@ def safe_next(raw: str | None) -> str:
     if parts.scheme or parts.netloc:
         return index
     return raw
+
+
+def rotate_session(user_id: int) -> None:
+    """A new server-side session for this browser (login, own password change): a copy of the cookie it
+    had before is worth nothing from now on."""
+    lifetime = current_app.config.get("PERMANENT_SESSION_LIFETIME", 10 * 3600)
+    if not isinstance(lifetime, dt.timedelta):
+        lifetime = dt.timedelta(seconds=int(lifetime))
+    old = session.pop(SESSION_ID_KEY, None)
+    if old:
+        sessions.end_session_in_transaction(old, "rotated")
+    session[SESSION_ID_KEY] = sessions.open_session(
+        user_id, lifetime=lifetime, ip=request.remote_addr, user_agent=request.headers.get("User-Agent", ""))
+    session[SESSION_VERSION_KEY] = passwords.session_version(user_id)
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -188,51 +204,66 @@ class NoSecurityApi(BaseApi):
     resource_name = "security"
 
 
-class QlvbResetMyPasswordView(ResetMyPasswordView):
-    """FAB's self-service reset changed the password without the current one: send everyone to our page,
-    which asks for it."""
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("Mật khẩu mới", validators=[DataRequired(message="Trường này là bắt buộc.")])
+    conf_password = PasswordField("Nhập lại mật khẩu mới", validators=[
+        DataRequired(message="Trường này là bắt buộc."),
+        EqualTo("password", message="Hai lần nhập mật khẩu mới không khớp.")])
+    current_password = PasswordField("Mật khẩu hiện tại của bạn",
+                                     validators=[DataRequired(message="Trường này là bắt buộc.")])
 
+
+class QlvbResetMyPasswordView(BaseView):
+    """FAB's self-service reset (/resetmypassword/form) changed the password without the current one: it now
+    only sends everyone to our page, which asks for it. One method for GET and POST, FAB's endpoint name."""
+
+    route_base = "/resetmypassword"
     class_permission_name = "ResetMyPasswordView"
+    default_view = "this_form_get"
 
-    @expose("/form", methods=["GET"])
+    @expose("/form", methods=["GET", "POST"])
     @has_access
     def this_form_get(self) -> Any:
-        return redirect(url_for(CHANGE_PASSWORD_ENDPOINT))
-
-    @expose("/form", methods=["POST"])
-    @has_access
-    def this_form_post(self) -> Any:
-        log.warning("FAB self-service password reset refused for user %s: it asks for no current password",
-                    getattr(g.user, "id", None))
-        flash("Hãy đổi mật khẩu tại trang này: cần nhập mật khẩu hiện tại.", "warning")
+        if request.method == "POST":
+            log.warning("FAB self-service password reset refused for user %s: it asks for no current password",
+                        getattr(g.user, "id", None))
+            flash("Hãy đổi mật khẩu tại trang này: cần nhập mật khẩu hiện tại.", "warning")
         return redirect(url_for(CHANGE_PASSWORD_ENDPOINT))
 
 
-class QlvbResetPasswordView(ResetPasswordView):
-    """SoICT resets another account's password: only after typing their own current password again."""
+class QlvbResetPasswordView(BaseView):
+    """SoICT resets another account's password (FAB's /resetpassword/form?pk=…), only after typing their own
+    current password again; the policy applies and every session of the account ends."""
 
+    route_base = "/resetpassword"
     class_permission_name = "ResetPasswordView"
+    default_view = "this_form_get"
 
-    def __init__(self, **kwargs: Any) -> None:
-        base = self.form
-
-        class _Form(base):  # type: ignore[valid-type,misc]
-            current_password = PasswordField(
-                "Mật khẩu hiện tại của bạn", description="Nhập lại mật khẩu của chính bạn để xác nhận.",
-                validators=[DataRequired(message="Trường này là bắt buộc.")])
-
-        self.form = _Form
-        super().__init__(**kwargs)
-
-    def form_post(self, form: Any) -> None:
-        if not verify_password(g.user.password, form.current_password.data or "")[0]:
-            log.warning("password reset by %s refused: wrong current password", g.user.username)
-            raise ValidationError("Mật khẩu hiện tại của bạn không đúng; mật khẩu chưa được đổi.")
+    @expose("/form", methods=["GET", "POST"])
+    @has_access
+    def this_form_get(self) -> Any:
         pk = request.args.get("pk", "")
-        if not pk.isdigit() or len(pk) > 18:
+        target = self.appbuilder.sm.get_user_by_id(int(pk)) if pk.isdigit() and len(pk) <= 18 else None
+        if target is None:
             raise NotFoundError("Không tìm thấy tài khoản.")
-        self.appbuilder.sm.reset_password(int(pk), form.password.data)
-        flash("Đã đặt lại mật khẩu; mọi phiên đăng nhập của tài khoản đã kết thúc.", "info")
+        form = ResetPasswordForm()
+        errors: list[str] = []
+        if form.validate_on_submit():
+            if not verify_password(g.user.password, form.current_password.data or "")[0]:
+                log.warning("password reset of %s by %s refused: wrong current password", target.username,
+                            g.user.username)
+                errors.append("Mật khẩu hiện tại của bạn không đúng; mật khẩu chưa được đổi.")
+            else:
+                try:
+                    self.appbuilder.sm.reset_password(target.id, form.password.data)
+                except DomainError as exc:
+                    errors.extend(exc.details or [exc.message])
+                else:
+                    flash(f"Đã đặt lại mật khẩu của {target.username}; mọi phiên đăng nhập của tài khoản đã "
+                          "kết thúc và người dùng phải đổi mật khẩu ở lần đăng nhập tới.", "success")
+                    return redirect(url_for("UserDBModelView.show", pk=target.id))
+        return self.render_template("account/reset_password.html", form=form, errors=errors, target=target,
+                                    policy=password_policy())
 
 
 class QlvbSecurityManager(SecurityManager):
@@ -320,13 +351,7 @@ class QlvbSecurityManager(SecurityManager):
                  via: str) -> Any:
         g._qlvb_throttle_success = keys
         self.update_user_auth_stat(user, True)
-        lifetime = current_app.config.get("PERMANENT_SESSION_LIFETIME", 10 * 3600)
-        if not isinstance(lifetime, dt.timedelta):
-            lifetime = dt.timedelta(seconds=int(lifetime))
-        session.pop(SESSION_ID_KEY, None)
-        session[SESSION_ID_KEY] = sessions.open_session(
-            user.id, lifetime=lifetime, ip=request.remote_addr, user_agent=request.headers.get("User-Agent", ""))
-        session[SESSION_VERSION_KEY] = passwords.session_version(user.id)
+        rotate_session(user.id)
         # This browser is now trusted for this account: guesses from elsewhere never slow it down.
         g._qlvb_device = {"u": user.id, "n": device or secrets.token_urlsafe(18)}
         record_event("login", user_id=user.id, username=name, agency_id=self._agency_id(),
@@ -410,8 +435,7 @@ class QlvbSecurityManager(SecurityManager):
         userid = int(userid)
         by_admin = getattr(g, "user", None) is None or g.user.id != userid
         try:
-            passwords.set_password(userid, password, password_policy(), by_admin=by_admin,
-                                   keep_session=None if by_admin else session.get(SESSION_ID_KEY))
+            passwords.set_password(userid, password, password_policy(), by_admin=by_admin)
         except DomainError:
             db.session.rollback()
             raise
@@ -419,7 +443,7 @@ class QlvbSecurityManager(SecurityManager):
         record_event("password_reset" if by_admin else "password_changed", target_type="user", target_id=userid,
                      message=target.username if target else None)
         if not by_admin:
-            session[SESSION_VERSION_KEY] = passwords.session_version(userid)
+            rotate_session(userid)
         db.session.commit()
 
     # --- rate limiting -------------------------------------------------------------------------------

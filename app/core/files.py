@@ -39,7 +39,10 @@ def _chmod(path: Path, mode: int) -> None:
 def private_dir(path: str | os.PathLike[str]) -> Path:
     """Create (with parents) or restrict a folder to its owner."""
     p = Path(path)
-    p.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    missing = [q for q in [p, *p.parents] if not q.exists()]
+    for q in reversed(missing):  # each level made here is owner-only (mkdir's mode skips parents)
+        q.mkdir(exist_ok=True, mode=DIR_MODE)
+        _chmod(q, DIR_MODE)
     _chmod(p, DIR_MODE)
     return p
 

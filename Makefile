@@ -10,7 +10,7 @@ export FLASK_APP := app:create_app
 # Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz, a Times-metric font with full
 # Vietnamese coverage (Liberation 2, not 1.07), poppler for PDF checks, Chromium for browser tests,
 # slapd for the LDAP tests, SoftHSM2 as a real PKCS#11 token, and the headers python-ldap builds against.
-SYSTEM_PACKAGES := fonts-liberation2 fonts-dejavu-core poppler-utils chromium slapd ldap-utils softhsm2 opensc \
+SYSTEM_PACKAGES := fonts-liberation2 fonts-dejavu-core poppler-utils chromium slapd ldap-utils softhsm2 opensc redis-server \
 	libldap-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
 	gcc
 

@@ -46,7 +46,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(app: Any, tmp_path: Path) -> Iterator[int]:
+def extra_env() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def server(app: Any, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[int]:
     """gunicorn, two workers, on the test database; a long delay so the test never races the clock."""
     db.session.commit()
     db.session.remove()
@@ -56,6 +61,8 @@ def server(app: Any, tmp_path: Path) -> Iterator[int]:
            "QLVB_UPLOAD_DIR": str(tmp_path / "files"), "QLVB_FAB_UPDATE_PERMS": "0", "QLVB_EMBEDDED_JOBS": "0",
            "QLVB_LOGIN_DELAY_SECONDS": "600", "QLVB_PASSWORD_MAX_FAILURES": str(FREE)}
     env.pop("QLVB_RATELIMIT_STORAGE_URI", None)
+    env.pop("QLVB_CELERY_BROKER_URL", None)
+    env.update(extra_env)
     log = (tmp_path / "gunicorn.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8", "--bind",
                              f"127.0.0.1:{port}", "--timeout", "120", "app:create_app()"], cwd=ROOT, env=env,
@@ -170,3 +177,47 @@ def test_unknown_and_known_names_are_counted_alike_under_a_burst(server, make_ag
     odd = [(w.status, w.body[:300]) for w in wrong if w.status not in (302, 429)]
     assert sorted(w.status for w in wrong) == [302] * FREE + [429] * (12 - FREE), odd
     assert _attempts(ghost) == FREE
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    binary = "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        pytest.skip("redis-server is not installed (Debian package redis-server, see the Makefile)")
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class TestSharedRateLimit:
+    @pytest.fixture
+    def extra_env(self, redis_url: str) -> dict[str, str]:
+        # The database throttle out of the way (many free attempts): only Flask-Limiter's count decides here.
+        return {"QLVB_REDIS_URL": redis_url, "QLVB_LOGIN_RATE_LIMIT": "3 per minute",
+                "QLVB_PASSWORD_MAX_FAILURES": "100"}
+
+    def test_the_login_rate_limit_is_counted_once_across_workers(self, server, make_agency, make_account):
+        a = make_agency()
+        acc = make_account(a.code, ["clerk"])
+        db.session.remove()
+        source = f"127.{secrets.randbelow(200) + 20}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+        browsers = [Browser(server, f"{acc.host}:{server}", source) for _ in range(8)]
+        answers = [b.login(acc.email, f"Sai-{i}").status for i, b in enumerate(browsers)]
+        # memory:// would give each of the two workers its own three; Redis holds one count for both.
+        assert answers.count(302) == 3 and answers.count(429) == 5, answers

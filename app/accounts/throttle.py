@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ from .models import LoginThrottle
 
 log = logging.getLogger(__name__)
 _T = LoginThrottle.__table__
-_CAS_TRIES = 40
+_CAS_TRIES = 200
 
 
 class LoginThrottledError(DomainError):
@@ -104,8 +105,10 @@ def _reserve_one(conn: Connection, k: ThrottleKey, now: dt.datetime, policy: Thr
     """Count one attempt on ``k``; 0 when reserved, else the seconds still to wait (nothing counted)."""
     forget = dt.timedelta(hours=policy.forget_hours)
     for _ in range(_CAS_TRIES):
+        # FOR UPDATE (PostgreSQL) queues parallel attempts on the row; SQLite serialises writers anyway and the
+        # compare-and-set below stays the guarantee on both.
         row = conn.execute(select(_T.c.attempts, _T.c.last_attempt_at, _T.c.next_allowed_at)
-                           .where(_T.c.key == k.key)).first()
+                           .where(_T.c.key == k.key).with_for_update()).first()
         if row is None:
             try:
                 conn.execute(insert(_T).values(
@@ -128,6 +131,7 @@ def _reserve_one(conn: Connection, k: ThrottleKey, now: dt.datetime, policy: Thr
         conn.commit()
         if done.rowcount == 1:
             return 0.0
+        time.sleep(0.002)
     log.warning("login throttle: no reservation on %s after %d tries (contention)", k.key, _CAS_TRIES)
     return 1.0
 

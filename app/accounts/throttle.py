@@ -101,6 +101,13 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+def _next_allowed(now: dt.datetime, policy: ThrottlePolicy, attempts: int, free: int) -> dt.datetime | None:
+    # No wait is stored as NULL, never as "now": a parallel attempt whose clock read came a moment earlier
+    # (another worker) must not see a free attempt as a wait.
+    delay = policy.delay_after(attempts, free)
+    return now + dt.timedelta(seconds=delay) if delay > 0 else None
+
+
 def _reserve_one(conn: Connection, k: ThrottleKey, now: dt.datetime, policy: ThrottlePolicy) -> float:
     """Count one attempt on ``k``; 0 when reserved, else the seconds still to wait (nothing counted)."""
     forget = dt.timedelta(hours=policy.forget_hours)
@@ -111,9 +118,8 @@ def _reserve_one(conn: Connection, k: ThrottleKey, now: dt.datetime, policy: Thr
                            .where(_T.c.key == k.key).with_for_update()).first()
         if row is None:
             try:
-                conn.execute(insert(_T).values(
-                    key=k.key, attempts=1, last_attempt_at=now,
-                    next_allowed_at=now + dt.timedelta(seconds=policy.delay_after(1, k.free))))
+                conn.execute(insert(_T).values(key=k.key, attempts=1, last_attempt_at=now,
+                                               next_allowed_at=_next_allowed(now, policy, 1, k.free)))
                 conn.commit()
                 return 0.0
             except IntegrityError:
@@ -126,8 +132,7 @@ def _reserve_one(conn: Connection, k: ThrottleKey, now: dt.datetime, policy: Thr
             return (nxt - now).total_seconds()
         new = 1 if stale else attempts + 1
         done = conn.execute(update(_T).where(_T.c.key == k.key, _T.c.attempts == attempts).values(
-            attempts=new, last_attempt_at=now,
-            next_allowed_at=now + dt.timedelta(seconds=policy.delay_after(new, k.free))))
+            attempts=new, last_attempt_at=now, next_allowed_at=_next_allowed(now, policy, new, k.free)))
         conn.commit()
         if done.rowcount == 1:
             return 0.0

@@ -10,8 +10,8 @@ export FLASK_APP := app:create_app
 # Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz, a Times-metric font with full
 # Vietnamese coverage (Liberation 2, not 1.07), poppler for PDF checks, Chromium for browser tests,
 # slapd for the LDAP tests, SoftHSM2 as a real PKCS#11 token, clamd for the virus-scan test (the app scans only
-# when QLVB_CLAMD is set), and the headers python-ldap builds against.
-SYSTEM_PACKAGES := fonts-liberation2 fonts-dejavu-core poppler-utils chromium slapd ldap-utils softhsm2 opensc clamav-daemon \
+# when QLVB_CLAMD is set), redis for the shared login counters, and the headers python-ldap builds against.
+SYSTEM_PACKAGES := fonts-liberation2 fonts-dejavu-core poppler-utils chromium slapd ldap-utils softhsm2 opensc clamav-daemon redis-server \
 	libldap-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
 	gcc
 

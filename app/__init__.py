@@ -15,15 +15,39 @@ from app.extensions import appbuilder, csrf, db, migrate
 
 def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: Any = None) -> Flask:
     """Build the app. Tests pass config (and a job queue) in; nothing reads the environment later."""
+    import os
+
+    from app.core.files import apply_umask, private_dir
+
+    # Before anything is written (the secret key file, the SQLite file, uploads): owner-only files.
+    apply_umask(os.environ.get("QLVB_UMASK", "077"))
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder="web/templates",
                 static_folder="web/static", static_url_path="/assets")
+    from app.web.converters import BoundedIntConverter
+
+    # Ids beyond 64 bits are 404 at routing, before any database sees them (SQLite raised OverflowError).
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(build_config())
     if config_override:
         app.config.update(config_override)
+    apply_umask(app.config.get("QLVB_UMASK", "077"))
+    if int(app.config.get("QLVB_TRUSTED_PROXIES") or 0) > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["QLVB_TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if app.config.get("QLVB_AUTH") == "ldap":
         app.config["AUTH_TYPE"] = 2  # AUTH_LDAP
-    Path(app.config["QLVB_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    private_dir(app.config["QLVB_INSTANCE_DIR"])
+    private_dir(app.config["QLVB_UPLOAD_DIR"])
+    signing_dir = app.config.get("QLVB_SIGNING_DIR") or os.environ.get("QLVB_SIGNING_DIR")
+    if signing_dir:
+        private_dir(signing_dir)
+    else:
+        signing = Path(app.config["QLVB_INSTANCE_DIR"]) / "signing"
+        if signing.exists():
+            private_dir(signing)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app.core import nfc_guard, sqlite

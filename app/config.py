@@ -41,11 +41,26 @@ def _secret_key(instance_dir: Path) -> str:
     path = instance_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created 0600 from the start (no moment where another account could read it).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
     return key
+
+
+def _ratelimit_storage() -> str:
+    """Flask-Limiter's counters: shared Redis whenever one is configured; memory:// counts per worker."""
+    explicit = os.environ.get("QLVB_RATELIMIT_STORAGE_URI")
+    if explicit:
+        return explicit
+    redis_url = os.environ.get("QLVB_REDIS_URL") or ""
+    broker = os.environ.get("QLVB_CELERY_BROKER_URL") or ""
+    for url in (redis_url, broker):
+        if url.startswith(("redis://", "rediss://", "redis+unix://", "unix://")):
+            return url
+    return "memory://"
 
 
 def build_config() -> dict[str, object]:
@@ -90,16 +105,28 @@ def build_config() -> dict[str, object]:
         "QLVB_PASSWORD_MIN_CLASSES": _int("QLVB_PASSWORD_MIN_CLASSES", 3),
         "QLVB_PASSWORD_HISTORY": _int("QLVB_PASSWORD_HISTORY", 5),
         "QLVB_PASSWORD_MAX_AGE_DAYS": _int("QLVB_PASSWORD_MAX_AGE_DAYS", 90),
+        # Sign-in throttling (app/accounts/throttle.py): wrong passwords from unknown browsers per account and
+        # per client address before each further attempt waits a doubling delay; never a hard lockout.
         "QLVB_PASSWORD_MAX_FAILURES": _int("QLVB_PASSWORD_MAX_FAILURES", 5),
-        "QLVB_PASSWORD_LOCKOUT_MINUTES": _int("QLVB_PASSWORD_LOCKOUT_MINUTES", 15),
+        "QLVB_LOGIN_ADDRESS_MAX_FAILURES": _int("QLVB_LOGIN_ADDRESS_MAX_FAILURES", 50),
+        "QLVB_LOGIN_DELAY_SECONDS": _int("QLVB_LOGIN_DELAY_SECONDS", 2),
+        "QLVB_LOGIN_MAX_DELAY_SECONDS": _int("QLVB_LOGIN_MAX_DELAY_SECONDS", 900),
+        "QLVB_LOGIN_FORGET_HOURS": _int("QLVB_LOGIN_FORGET_HOURS", 24),
+        # Client addresses: how many reverse proxies in front set X-Forwarded-For (0: use the peer address).
+        "QLVB_TRUSTED_PROXIES": _int("QLVB_TRUSTED_PROXIES", 0),
+        # Server-side sessions (app/accounts/sessions.py): ended after this many idle minutes (0: never).
+        "QLVB_SESSION_IDLE_MINUTES": _int("QLVB_SESSION_IDLE_MINUTES", 120),
+        # Files the app creates: owner-only (0600 files, 0700 folders).
+        "QLVB_UMASK": os.environ.get("QLVB_UMASK", "077"),
         # Login rate limits (Flask-Limiter through FAB): per address+account, and per address.
         "AUTH_RATE_LIMITED": _bool("QLVB_LOGIN_RATE_LIMITED", True),
         # FAB defaults Flask-Limiter to off; the login limits above need it on.
         "RATELIMIT_ENABLED": _bool("QLVB_LOGIN_RATE_LIMITED", True),
         "AUTH_RATE_LIMIT": os.environ.get("QLVB_LOGIN_RATE_LIMIT", "10 per minute"),
         "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("QLVB_RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(),
+        # Off: X-RateLimit-* would tell a guesser the limits, and Retry-After would ride on every answer.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Security headers (app/web/security_headers.py); HSTS only when served over HTTPS.
         "QLVB_HSTS": _bool("QLVB_HSTS", _bool("QLVB_SECURE_COOKIES", False)),
         "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),
@@ -120,6 +147,9 @@ def build_config() -> dict[str, object]:
         "FAB_UPDATE_PERMS": _bool("QLVB_FAB_UPDATE_PERMS", True),
         "FAB_CREATE_DB": False,
         "FAB_ADD_SECURITY_API": False,
+        # FAB's JSON menu (/api/v1/menu/): our pages draw their menu server-side; no /api/v1 route is served.
+        "FAB_ADD_MENU_API": False,
+        "FAB_ADD_OPENAPI_VIEWS": False,
         "FAB_API_SWAGGER_UI": False,
         "AUTH_TYPE": 1,  # AUTH_DB; LDAP is switched on by QLVB_AUTH=ldap in create_app
         "AUTH_USER_REGISTRATION": False,

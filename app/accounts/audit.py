@@ -28,6 +28,7 @@ KIND_LABELS: dict[str, str] = {
     "login": "Đăng nhập",
     "login_failed": "Đăng nhập không thành công",
     "logout": "Đăng xuất",
+    "sessions_revoked": "Đăng xuất mọi phiên (do quản trị)",
     "password_changed": "Đổi mật khẩu",
     "password_reset": "Đặt lại mật khẩu",
     "account_created": "Tạo tài khoản",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -35,3 +37,16 @@ def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
     except ValueError:
         return False, False
     return ok, ok
+
+
+_dummy_hash: str | None = None
+
+
+def dummy_verify(password: str) -> None:
+    """Spend what a real check spends, for a name with no usable account: the answer time must not tell
+    an unknown (or revoked, or other agency's) account from a known one."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("qlvb-dummy-" + secrets.token_hex(16))
+    with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash, _norm(password or "x"))

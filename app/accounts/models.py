@@ -34,6 +34,39 @@ class AccountSecurity(Model):
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class LoginThrottle(Model):
+    """Failed sign-in attempts of one key ("acct:…", "ip:…", "dev:…"), shared by every worker and node.
+
+    An attempt is counted *before* its password is checked, by a compare-and-set on ``attempts``, so parallel
+    guesses cannot slip past the count; a success resets it. Past the free attempts each further one must
+    wait ``next_allowed_at`` (a delay that doubles): the owner is slowed, never locked out."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_allowed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Model):
+    """One signed-in browser. The cookie carries only a random id whose SHA-256 is the key here; a session
+    is honoured while its row is neither revoked nor expired (logout, password change, admin revocation)."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id", "revoked_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+
+
 class PasswordHistory(Model):
     __tablename__ = "password_history"
     __table_args__ = (Index("ix_password_history_user", "user_id", "created_at"),)

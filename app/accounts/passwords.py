@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core import clock
 from app.core.errors import NotFoundError
@@ -17,22 +19,27 @@ from .errors import PasswordReusedError, WeakPasswordError
 from .hashing import hash_password, verify_password
 from .models import AccountSecurity, PasswordHistory
 from .policy import PasswordPolicy, password_problems
+from .sessions import end_sessions
 
 
 @dataclass(frozen=True)
 class LoginCheckResult:
     ok: bool
-    reason: str  # "ok", "bad_password", "locked", "inactive", "unknown_user"
-    locked_until: dt.datetime | None = None
+    reason: str  # "ok" or "bad_password"
 
 
 def security_of(user_id: int) -> AccountSecurity:
     row = db.session.get(AccountSecurity, user_id)
     if row is None:
-        row = AccountSecurity(user_id=user_id, failed_count=0, must_change_password=False,
-                              directory_account=False, session_version=0)
-        db.session.add(row)
-        db.session.flush()
+        # Created on first use; two logins of a new account in parallel must not both try (a 500 on the
+        # loser's unique key): insert-or-nothing, then read whichever row won.
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(AccountSecurity.__table__).values(
+            user_id=user_id, failed_count=0, must_change_password=False, directory_account=False,
+            session_version=0).on_conflict_do_nothing(index_elements=["user_id"]))
+        row = db.session.get(AccountSecurity, user_id)
+    if row is None:  # pragma: no cover - the insert above or a concurrent one made it
+        raise NotFoundError("Không tìm thấy tài khoản.")
     return row
 
 
@@ -41,14 +48,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
-
-
-def locked_until(user_id: int, now: dt.datetime | None = None) -> dt.datetime | None:
-    row = db.session.get(AccountSecurity, user_id)
-    until = _aware(row.locked_until) if row else None
-    if until is not None and until > (now or clock.now()):
-        return until
-    return None
 
 
 def password_change_required(user_id: int, policy: PasswordPolicy, now: dt.datetime | None = None) -> bool:
@@ -70,15 +69,9 @@ def change_required(row: AccountSecurity | None, policy: PasswordPolicy, now: dt
 
 def check_password_login(user: User, password: str, policy: PasswordPolicy,
                          now: dt.datetime | None = None) -> LoginCheckResult:
-    """Verify a database password, counting failures and locking the account after too many."""
+    """Verify a database password. Throttling happened before (app.accounts.throttle): nothing here locks."""
     now = now or clock.now()
     sec = security_of(user.id)
-    until = _aware(sec.locked_until)
-    if until is not None and until > now:
-        return LoginCheckResult(False, "locked", until)
-    if until is not None:  # the lock has run out: a fresh start
-        sec.locked_until = None
-        sec.failed_count = 0
     ok, rehash = verify_password(user.password, password)
     if not ok:
         return record_failed_login(user.id, policy, now)
@@ -94,15 +87,12 @@ def check_password_login(user: User, password: str, policy: PasswordPolicy,
 
 
 def record_failed_login(user_id: int, policy: PasswordPolicy, now: dt.datetime | None = None) -> LoginCheckResult:
-    """Count a wrong password (database or directory); lock after ``policy.max_failures`` in a row."""
+    """Count a wrong password (database or directory) for the admin's eyes. It never locks the account:
+    a lockout would let anyone who knows an official's address keep them out (progressive delay instead)."""
     now = now or clock.now()
     sec = security_of(user_id)
     sec.failed_count = (sec.failed_count or 0) + 1
     sec.last_failed_at = now
-    if policy.max_failures > 0 and sec.failed_count >= policy.max_failures:
-        sec.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
-        db.session.flush()
-        return LoginCheckResult(False, "locked", _aware(sec.locked_until))
     db.session.flush()
     return LoginCheckResult(False, "bad_password")
 
@@ -120,7 +110,8 @@ def _reused(user_id: int, password: str, current_hash: str | None, keep: int) ->
 def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_admin: bool,
                  now: dt.datetime | None = None) -> None:
     """Check the policy and the history, then store an argon2 hash. An admin-set password must be changed
-    by its owner at the next login; the owner's other sessions end."""
+    by its owner at the next login. Every session of the account ends, copies of the owner's own cookie
+    included: the owner's browser gets a fresh session from the caller (app.admin.security.rotate_session)."""
     now = now or clock.now()
     user = db.session.get(User, user_id)
     if user is None:
@@ -143,6 +134,7 @@ def set_password(user_id: int, new_password: str, policy: PasswordPolicy, *, by_
     sec.failed_count = 0
     sec.locked_until = None
     sec.session_version = (sec.session_version or 0) + 1
+    end_sessions(user_id, reason="password_reset" if by_admin else "password_changed")
     _trim_history(user_id, policy.history)
     db.session.flush()
 

@@ -17,8 +17,8 @@ class PasswordPolicy:
     min_classes: int = 3
     history: int = 5
     max_age_days: int = 90
+    # Wrong passwords in a row from unknown browsers before each further attempt must wait (app.accounts.throttle).
     max_failures: int = 5
-    lockout_minutes: int = 15
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PasswordPolicy:
@@ -28,7 +28,6 @@ class PasswordPolicy:
             history=int(config.get("QLVB_PASSWORD_HISTORY", cls.history)),
             max_age_days=int(config.get("QLVB_PASSWORD_MAX_AGE_DAYS", cls.max_age_days)),
             max_failures=int(config.get("QLVB_PASSWORD_MAX_FAILURES", cls.max_failures)),
-            lockout_minutes=int(config.get("QLVB_PASSWORD_LOCKOUT_MINUTES", cls.lockout_minutes)),
         )
 
 

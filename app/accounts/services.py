@@ -30,6 +30,7 @@ from .hashing import hash_password
 from .models import TaskReassignment
 from .passwords import security_of
 from .policy import PasswordPolicy, password_problems
+from .sessions import end_sessions
 
 log = logging.getLogger(__name__)
 
@@ -234,12 +235,28 @@ def revoke_account(staff_id: int, *, reason: str = "", now: dt.datetime | None =
     staff.user.active = False
     sec = security_of(staff.user_id)
     sec.session_version = (sec.session_version or 0) + 1
+    end_sessions(staff.user_id, reason="account_revoked")
     flagged = _flag_open_tasks(staff, only_agency=staff.agency_id, now=now)
     db.session.flush()
     record_event("account_revoked", agency_id=staff.agency_id, target_type="staff", target_id=staff.id,
                  message=staff.email, detail={"reason": reason, "tasks_flagged": flagged})
     log.info("account %s revoked; %d open tasks flagged", staff.email, flagged)
     return _ref(staff)
+
+
+def revoke_sessions(staff_id: int, *, agency_id: int | None) -> int:
+    """An administrator signs an official out everywhere (a lost laptop, a shared computer): every session
+    ends at once. ``agency_id``: the admin's agency (None for SoICT); another agency's official is "not found"."""
+    staff = _staff(staff_id)
+    if agency_id is not None and staff.agency_id != agency_id:
+        raise NotFoundError("Không tìm thấy cán bộ.")
+    sec = security_of(staff.user_id)
+    sec.session_version = (sec.session_version or 0) + 1
+    ended = end_sessions(staff.user_id, reason="revoked_by_admin")
+    db.session.flush()
+    record_event("sessions_revoked", agency_id=staff.agency_id, target_type="staff", target_id=staff.id,
+                 message=staff.email, detail={"sessions": ended})
+    return ended
 
 
 def reinstate_account(staff_id: int, *, now: dt.datetime | None = None) -> AccountRef:

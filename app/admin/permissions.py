@@ -14,7 +14,7 @@ CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 READ = ("can_list", "can_show")
 SELF_SERVICE = {
     "UserInfoEditView": ("can_this_form_get", "can_this_form_post"),
-    "ResetMyPasswordView": ("can_this_form_get", "can_this_form_post"),
+    "ResetMyPasswordView": ("can_this_form_get",),  # only a redirect to /account/password now
     "UserDBModelView": ("can_userinfo", "resetmypassword", "userinfoedit"),
 }
 STAFF_ROLES = (R.CLERK, R.LEADER, R.HEAD, R.SPECIALIST, R.LEGAL, R.AGENCY_ADMIN)
@@ -24,7 +24,7 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     R.AGENCY_ADMIN: {
         "DepartmentAdminView": CRUD,
         "PositionAdminView": CRUD,
-        "StaffAdminView": CRUD,
+        "StaffAdminView": (*CRUD, "revoke_sessions"),
         "Cơ cấu tổ chức": ("menu_access",),
         "Phòng ban": ("menu_access",),
         "Chức vụ": ("menu_access",),

@@ -1,32 +1,51 @@
 """Flask-AppBuilder security manager: who may log in, where, and how (database, LDAP, or LDAP then database).
 
 A login is valid only on its own agency's host. Database passwords follow the policy of app.accounts
-(argon2, expiry, history, lockout); LDAP only proves the password of an account an administrator created.
+(argon2, expiry, history); LDAP only proves the password of an account an administrator created.
+Every attempt is counted before its password is checked (app.accounts.throttle: progressive delay shared by
+every node, a trusted-device cookie so the owner is never locked out); unknown names cost the same time as
+known ones. A session lives in the database (app.accounts.sessions): logout, a password change or an admin's
+revocation end every copy of its cookie. FAB's JSON API (/api/v1/…: token login, refresh, menu) is not served.
 Every login, failed login (with its reason) and logout lands in the audit log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 import unicodedata
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, request, session
+from flask import current_app, flash, g, make_response, redirect, request, session, url_for
+from flask_appbuilder._compat import as_unicode
+from flask_appbuilder.api import BaseApi
+from flask_appbuilder.baseviews import BaseView
+from flask_appbuilder.security.decorators import has_access, no_cache
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, AuthLDAPView
+from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import login_user
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo
 
-from app.accounts import passwords
+from app.accounts import passwords, sessions, throttle
 from app.accounts.audit import record_event
+from app.accounts.hashing import dummy_verify, verify_password
 from app.accounts.models import AccountSecurity
 from app.accounts.policy import PasswordPolicy
 from app.core import revisions
-from app.core.clock import VN_TZ
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFoundError
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Staff
@@ -35,13 +54,17 @@ from app.tenancy.queries import staff_for_user
 log = logging.getLogger("qlvb.security")
 
 SESSION_VERSION_KEY = "_qlvb_sv"
+SESSION_ID_KEY = "_qlvb_sid"
+DEVICE_COOKIE = "qlvb_device"
+DEVICE_DAYS = 365
 AUTH_MODES = ("db", "ldap", "ldap_then_db")
+CHANGE_PASSWORD_ENDPOINT = "ChangePasswordView.password"  # noqa: S105 (an endpoint name)
 
 LOGIN_FAILED_REASONS = {
     "unknown_user": "Tài khoản không tồn tại",
     "inactive": "Tài khoản đã bị thu hồi",
     "wrong_host": "Tài khoản thuộc cơ quan khác",
-    "locked": "Tài khoản đang tạm khóa",
+    "throttled": "Thử quá nhiều lần, phải chờ trước lần thử tiếp",
     "bad_password": "Sai mật khẩu",
     "ldap_bad_password": "Máy chủ thư mục từ chối mật khẩu",
     "ldap_not_found": "Không có trong thư mục, không được dùng mật khẩu cơ sở dữ liệu",
@@ -98,6 +121,90 @@ def password_policy() -> PasswordPolicy:
     return PasswordPolicy.from_config(current_app.config)
 
 
+def throttle_policy() -> throttle.ThrottlePolicy:
+    return throttle.ThrottlePolicy.from_config(current_app.config)
+
+
+def safe_next(raw: str | None) -> str:
+    """Where to go after login: a path on this very host, or the home page. Refuses absolute and
+    scheme-relative URLs, backslashes (browsers read "/\\evil" as "//evil"), whitespace and control
+    characters (a CR/LF would split the Location header)."""
+    index = url_for("HomeIndexView.index")
+    if not raw or not isinstance(raw, str) or len(raw) > 2000:
+        return index
+    if not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return index
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in raw):
+        return index
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return index
+    if parts.scheme or parts.netloc:
+        return index
+    return raw
+
+
+def rotate_session(user_id: int) -> None:
+    """A new server-side session for this browser (login, own password change): a copy of the cookie it
+    had before is worth nothing from now on."""
+    lifetime = current_app.config.get("PERMANENT_SESSION_LIFETIME", 10 * 3600)
+    if not isinstance(lifetime, dt.timedelta):
+        lifetime = dt.timedelta(seconds=int(lifetime))
+    old = session.pop(SESSION_ID_KEY, None)
+    if old:
+        sessions.end_session_in_transaction(old, "rotated")
+    session[SESSION_ID_KEY] = sessions.open_session(
+        user_id, lifetime=lifetime, ip=request.remote_addr, user_agent=request.headers.get("User-Agent", ""))
+    session[SESSION_VERSION_KEY] = passwords.session_version(user_id)
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="qlvb-trusted-device")
+
+
+def trusted_device(user_id: int) -> str | None:
+    """The device nonce of this browser if it signed in to this very account before (signed cookie)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 512:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user_id or not isinstance(data.get("n"), str):
+        return None
+    return str(data["n"])
+
+
+def _login(view: Any, authenticate: Callable[[str, str], Any]) -> Any:
+    """FAB's login, with a safe ``next``, a 429 page for a throttled attempt and the trusted-device cookie."""
+    next_url = safe_next(request.args.get("next"))
+    if g.user is not None and g.user.is_authenticated:
+        return redirect(next_url)
+    form = LoginForm_db()
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.username.data or "", form.password.data or "")
+        except throttle.LoginThrottledError as exc:
+            flash(exc.message, "danger")
+            resp = make_response(view.render_template(view.login_template, title=view.title, form=form,
+                                                      appbuilder=view.appbuilder), 429)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
+        if not user:
+            flash(as_unicode(view.invalid_login_message), "warning")
+            return redirect(view.appbuilder.get_url_for_login_with(next_url))
+        login_user(user, remember=False)
+        resp = redirect(next_url)
+        device = g.pop("_qlvb_device", None)
+        if device:
+            resp.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(device), max_age=DEVICE_DAYS * 86400,
+                            httponly=True, samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+        return resp
+    return view.render_template(view.login_template, title=view.title, form=form, appbuilder=view.appbuilder)
+
+
 def login_rate_key() -> str:
     """One bucket per (address, account): guessing one password is slowed without throttling a whole office
     behind one NAT; a separate per-address limit (QLVB_LOGIN_RATE_LIMIT_PER_IP) bounds password spraying."""
@@ -111,15 +218,97 @@ INVALID_LOGIN = lazy_gettext("Sai địa chỉ thư điện tử hoặc mật kh
 class QlvbAuthDBView(AuthDBView):
     invalid_login_message = INVALID_LOGIN
 
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self) -> Any:
+        return _login(self, self.appbuilder.sm.auth_user_db)
+
 
 class QlvbAuthLDAPView(AuthLDAPView):
     login_template = "appbuilder/general/security/login_db.html"
     invalid_login_message = INVALID_LOGIN
 
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self) -> Any:
+        return _login(self, self.appbuilder.sm.auth_user_ldap)
+
+
+class NoSecurityApi(BaseApi):
+    """In place of FAB's SecurityApi (/api/v1/security/login and /refresh): a token login beside the form
+    would have neither CSRF nor our throttling, host check or session rows. It serves nothing."""
+
+    resource_name = "security"
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("Mật khẩu mới", validators=[DataRequired(message="Trường này là bắt buộc.")])
+    conf_password = PasswordField("Nhập lại mật khẩu mới", validators=[
+        DataRequired(message="Trường này là bắt buộc."),
+        EqualTo("password", message="Hai lần nhập mật khẩu mới không khớp.")])
+    current_password = PasswordField("Mật khẩu hiện tại của bạn",
+                                     validators=[DataRequired(message="Trường này là bắt buộc.")])
+
+
+class QlvbResetMyPasswordView(BaseView):
+    """FAB's self-service reset (/resetmypassword/form) changed the password without the current one: it now
+    only sends everyone to our page, which asks for it. One method for GET and POST, FAB's endpoint name."""
+
+    route_base = "/resetmypassword"
+    class_permission_name = "ResetMyPasswordView"
+    default_view = "this_form_get"
+
+    @expose("/form", methods=["GET", "POST"])
+    @has_access
+    def this_form_get(self) -> Any:
+        if request.method == "POST":
+            log.warning("FAB self-service password reset refused for user %s: it asks for no current password",
+                        getattr(g.user, "id", None))
+            flash("Hãy đổi mật khẩu tại trang này: cần nhập mật khẩu hiện tại.", "warning")
+        return redirect(url_for(CHANGE_PASSWORD_ENDPOINT))
+
+
+class QlvbResetPasswordView(BaseView):
+    """SoICT resets another account's password (FAB's /resetpassword/form?pk=…), only after typing their own
+    current password again; the policy applies and every session of the account ends."""
+
+    route_base = "/resetpassword"
+    class_permission_name = "ResetPasswordView"
+    default_view = "this_form_get"
+
+    @expose("/form", methods=["GET", "POST"])
+    @has_access
+    def this_form_get(self) -> Any:
+        pk = request.args.get("pk", "")
+        target = self.appbuilder.sm.get_user_by_id(int(pk)) if pk.isdigit() and len(pk) <= 18 else None
+        if target is None:
+            raise NotFoundError("Không tìm thấy tài khoản.")
+        form = ResetPasswordForm()
+        errors: list[str] = []
+        if form.validate_on_submit():
+            if not verify_password(g.user.password, form.current_password.data or "")[0]:
+                log.warning("password reset of %s by %s refused: wrong current password", target.username,
+                            g.user.username)
+                errors.append("Mật khẩu hiện tại của bạn không đúng; mật khẩu chưa được đổi.")
+            else:
+                try:
+                    self.appbuilder.sm.reset_password(target.id, form.password.data)
+                except DomainError as exc:
+                    errors.extend(exc.details or [exc.message])
+                else:
+                    flash(f"Đã đặt lại mật khẩu của {target.username}; mọi phiên đăng nhập của tài khoản đã "
+                          "kết thúc và người dùng phải đổi mật khẩu ở lần đăng nhập tới.", "success")
+                    return redirect(url_for("UserDBModelView.show", pk=target.id))
+        return self.render_template("account/reset_password.html", form=form, errors=errors, target=target,
+                                    policy=password_policy())
+
 
 class QlvbSecurityManager(SecurityManager):
     authdbview = QlvbAuthDBView
     authldapview = QlvbAuthLDAPView
+    security_api = NoSecurityApi
+    resetmypasswordview = QlvbResetMyPasswordView
+    resetpasswordview = QlvbResetPasswordView
 
     # --- authentication ---------------------------------------------------------------------------
 
@@ -130,35 +319,50 @@ class QlvbSecurityManager(SecurityManager):
         return self._authenticate(username, password)
 
     def _authenticate(self, username: str, password: str) -> Any:
-        name = unicodedata.normalize("NFC", username or "").strip().lower()
+        name = unicodedata.normalize("NFC", username or "").strip().lower()[:255]
         if not name:
             return None
         try:
             user = self._check_credentials(name, password or "")
+        except throttle.LoginThrottledError as exc:
+            db.session.rollback()
+            self._fail(None, name, "throttled", retry_after=exc.retry_after, scope=exc.scope)
+            db.session.commit()
+            raise
         except DomainError:
             db.session.rollback()
             raise
         db.session.commit()
+        keys = g.pop("_qlvb_throttle_success", None)
+        if keys:
+            # After the commit: on SQLite the counter's own connection would wait for this request's write lock.
+            throttle.attempt_succeeded(keys)
         return user
 
     def _check_credentials(self, name: str, password: str) -> Any:
         agency = getattr(g, "agency", None)
         user = self.find_user(username=name) or self.find_user(email=name)
+        tpolicy = throttle_policy()
+        device = trusted_device(user.id) if user is not None else None
+        keys = throttle.keys_for(name, request.remote_addr, device, tpolicy)
+        # Counted before anything is checked, so parallel guesses cannot outrun the count.
+        throttle.reserve_attempt(keys, tpolicy)
         if user is None:
+            dummy_verify(password)
             return self._fail(None, name, "unknown_user")
         if not user.active:
+            dummy_verify(password)
             return self._fail(user, name, "inactive")
         if not user_allowed_here(user):
             log.warning("login of %s refused on host of %s: account belongs elsewhere", name,
                         agency.code if agency else "?")
+            dummy_verify(password)
             return self._fail(user, name, "wrong_host")
         if not password.strip("\x00"):
             # An empty password would be an anonymous LDAP bind, which servers accept: never let it through.
+            dummy_verify(password)
             return self._fail(user, name, "empty_password")
         policy = password_policy()
-        until = passwords.locked_until(user.id)
-        if until is not None:
-            return self._locked(user, name, until)
         mode = current_app.config.get("QLVB_AUTH", "db")
         if mode not in AUTH_MODES:
             log.error("QLVB_AUTH=%r is not one of %s; refusing every login", mode, AUTH_MODES)
@@ -168,43 +372,37 @@ class QlvbSecurityManager(SecurityManager):
             sec = passwords.security_of(user.id)
             if verdict == "ok":
                 passwords.mark_directory_account(user.id)
-                return self._succeed(user, name, via="ldap")
+                return self._succeed(user, name, keys, device, via="ldap")
             if verdict == "bad_password":
-                result = passwords.record_failed_login(user.id, policy)
-                if result.reason == "locked":
-                    return self._locked(user, name, result.locked_until)
+                passwords.record_failed_login(user.id, policy)
                 return self._fail(user, name, "ldap_bad_password")
             # Not in the directory, or the directory is down: only database-only accounts may fall back.
             if mode == "ldap" or sec.directory_account:
                 return self._fail(user, name, "ldap_unavailable" if verdict == "unavailable" else "ldap_not_found")
         result = passwords.check_password_login(user, password, policy)
         if result.ok:
-            return self._succeed(user, name, via="db")
-        if result.reason == "locked":
-            return self._locked(user, name, result.locked_until)
+            return self._succeed(user, name, keys, device, via="db")
         return self._fail(user, name, "bad_password")
 
-    def _succeed(self, user: Any, name: str, *, via: str) -> Any:
+    def _succeed(self, user: Any, name: str, keys: list[throttle.ThrottleKey], device: str | None, *,
+                 via: str) -> Any:
+        g._qlvb_throttle_success = keys
         self.update_user_auth_stat(user, True)
-        session[SESSION_VERSION_KEY] = passwords.session_version(user.id)
+        rotate_session(user.id)
+        # This browser is now trusted for this account: guesses from elsewhere never slow it down.
+        g._qlvb_device = {"u": user.id, "n": device or secrets.token_urlsafe(18)}
         record_event("login", user_id=user.id, username=name, agency_id=self._agency_id(),
                      detail={"via": via})
         return user
 
-    def _fail(self, user: Any, name: str, reason: str) -> None:
+    def _fail(self, user: Any, name: str, reason: str, **detail: Any) -> None:
         if user is not None:
             user.fail_login_count = (user.fail_login_count or 0) + 1
         record_event("login_failed", success=False, user_id=user.id if user is not None else None, username=name,
                      agency_id=self._agency_id(), message=LOGIN_FAILED_REASONS.get(reason, reason),
-                     detail={"reason": reason})
+                     detail={"reason": reason, **detail})
         log.info("login failed for %s: %s", name, reason)
         return None
-
-    def _locked(self, user: Any, name: str, until: Any) -> None:
-        local = until.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y") if until else ""
-        flash(f"Tài khoản tạm khóa do nhập sai mật khẩu quá {password_policy().max_failures} lần; "
-              f"hãy thử lại sau {local} hoặc liên hệ quản trị cơ quan để mở khóa.", "danger")
-        return self._fail(user, name, "locked")
 
     @staticmethod
     def _agency_id() -> int | None:
@@ -271,6 +469,9 @@ class QlvbSecurityManager(SecurityManager):
             return None
         if session.get(SESSION_VERSION_KEY, 0) != (int(security.session_version) if security is not None else 0):
             return None
+        idle = dt.timedelta(minutes=int(current_app.config.get("QLVB_SESSION_IDLE_MINUTES", 0) or 0))
+        if not sessions.session_is_live(session.get(SESSION_ID_KEY), user.id, idle=idle):
+            return None
         return user
 
     # --- authorisation: the role -> permission map, cached per node and checked against its revision ------
@@ -312,11 +513,15 @@ class QlvbSecurityManager(SecurityManager):
         return result
 
     def on_user_logout(self, user: Any) -> None:
+        sessions.end_session(session.get(SESSION_ID_KEY), "logout")
+        session.clear()
         record_event("logout", user_id=user.id, username=user.username, agency_id=self._agency_id())
         db.session.commit()
 
     def reset_password(self, userid: int, password: str) -> None:
-        """FAB's own reset pages (self-service and SoICT's user admin) go through the password policy."""
+        """FAB's own reset pages (SoICT's user admin) go through the password policy; every session of the
+        account ends, but the caller's own when they change their own."""
+        userid = int(userid)
         by_admin = getattr(g, "user", None) is None or g.user.id != userid
         try:
             passwords.set_password(userid, password, password_policy(), by_admin=by_admin)
@@ -327,7 +532,7 @@ class QlvbSecurityManager(SecurityManager):
         record_event("password_reset" if by_admin else "password_changed", target_type="user", target_id=userid,
                      message=target.username if target else None)
         if not by_admin:
-            session[SESSION_VERSION_KEY] = passwords.session_version(userid)
+            rotate_session(userid)
         db.session.commit()
 
     # --- rate limiting -------------------------------------------------------------------------------

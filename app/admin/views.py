@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import g
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
+from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
@@ -180,6 +181,27 @@ class _StaffAccountBase(_WordedBlankChoice, ModelView):
         }
         super().__init__(**kwargs)
 
+    def _revoke_scope(self) -> int | None:
+        """The agency whose officials this view may sign out (None: every agency, SoICT's view)."""
+        return current_agency_id()
+
+    @action("revoke_sessions", "Đăng xuất mọi phiên", "Đăng xuất các cán bộ đã chọn khỏi mọi trình duyệt?",
+            "fa-sign-out", multiple=True, single=False)
+    def revoke_sessions(self, items: Any) -> Any:
+        if request.method != "POST":  # a state change never rides on a link
+            return redirect(url_for(f"{self.endpoint}.list"))
+        rows = items if isinstance(items, list) else [items]
+        scope = self._revoke_scope()
+        try:
+            ended = sum(accounts.revoke_sessions(int(r.id), agency_id=scope) for r in rows if r is not None)
+        except DomainError:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        log.info("sessions of %d official(s) revoked by %s (%d ended)", len(rows), g.user.username, ended)
+        flash(f"Đã đăng xuất {len(rows)} cán bộ khỏi mọi phiên ({ended} phiên).", "success")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
     def prefill_form(self, form: Any, pk: Any) -> None:
         staff = db.session.get(Staff, pk)
         if staff is not None and staff.user is not None:
@@ -328,6 +350,11 @@ class AgencyAccountView(_StaffAccountBase):
     edit_columns = ["agency", "full_name", "email", "phone", "roles", "active"]
     show_columns = ["agency", *_StaffAccountBase.show_columns]
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+
+    def _revoke_scope(self) -> int | None:
+        if not getattr(g, "agency", None) or not g.agency.is_central:
+            _refuse("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
+        return None
 
     def _agency_for_add(self, item: Any) -> int:
         agency = getattr(item, "agency", None)

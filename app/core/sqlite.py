@@ -15,6 +15,8 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.engine import Engine
 
+from app.core.files import private_file
+
 
 class AwareDATETIME(DATETIME):
     """SQLite keeps no offset: we store UTC, so a DateTime(timezone=True) column reads back as UTC-aware,
@@ -49,8 +51,14 @@ def configure(engine: Engine) -> None:
         return
     engine.dialect.colspecs = {**engine.dialect.colspecs, sqltypes.DateTime: AwareDATETIME}
 
+    database = engine.url.database
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # The database holds every agency's documents: owner-only, WAL and shared-memory files too.
+            for suffix in ("", "-wal", "-shm"):
+                private_file(database + suffix)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from app.core.errors import NotFoundError
+from app.core.files import private_dir
 
 _KEY_RE = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{64}\Z")
 
@@ -52,7 +53,7 @@ class LocalStorage:
         path = self._path(key)
         if path.exists():
             return key
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # owner-only even if the process umask is lax
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:

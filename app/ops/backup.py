@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app.core import clock
 from app.core.errors import RefusedError, ServiceUnavailableError, ValidationError
+from app.core.files import private_dir, private_tree
 
 MANIFEST = "manifest.json"
 FORMAT = "qlvb-backup/1"
@@ -90,7 +91,7 @@ def backup(out_dir: Path, *, database_url: str, upload_dir: Path,
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValidationError(f"Thư mục {out_dir} đã có dữ liệu; hãy chọn thư mục mới cho bản sao lưu.")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)  # a backup is the whole province's documents: owner-only
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         db_name = "database.sqlite3"
@@ -133,6 +134,7 @@ def backup(out_dir: Path, *, database_url: str, upload_dir: Path,
         "backend": url.get_backend_name(), "file": db_name}, "alembic_heads": alembic_heads or [],
         "files": entries}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    private_tree(out_dir)
     return BackupResult(out_dir, db_name, count, total)
 
 
@@ -205,6 +207,7 @@ def restore(backup_dir: Path, *, database_url: str, upload_dir: Path, force: boo
         target = upload_dir / path.relative_to(files_root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
+    private_tree(upload_dir)
     return manifest
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -17,7 +17,7 @@ from app.accounts.audit import Origin, record_event, request_origin
 from app.accounts.hashing import verify_password
 from app.accounts.maintenance import MaintenanceInfo, upcoming_windows
 from app.admin.permissions import register_common_grants
-from app.admin.security import SESSION_VERSION_KEY, password_change_required, password_policy
+from app.admin.security import password_change_required, password_policy, rotate_session
 from app.core import clock, revisions
 from app.core.clock import VN_TZ
 from app.core.errors import DomainError
@@ -66,7 +66,7 @@ class ChangePasswordView(BaseView):
                     errors.extend(exc.details or [exc.message])
                 else:
                     record_event("password_changed", target_type="user", target_id=user.id, message=user.username)
-                    session[SESSION_VERSION_KEY] = passwords.session_version(user.id)
+                    rotate_session(user.id)  # this browser goes on, with a new session
                     db.session.commit()
                     flash("Đã đổi mật khẩu.", "success")
                     return redirect(self.appbuilder.get_url_for_index)

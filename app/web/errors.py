@@ -25,6 +25,9 @@ def _page(status: int, title: str, message: str, details: list[str] | None = Non
     return render_template("errors/error.html", title=title, message=message, details=details or []), status
 
 
+page = _page  # for the other handlers of the web layer (app.web.params)
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

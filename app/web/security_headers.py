@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_talisman import Talisman
 
 CSP: dict[str, Any] = {
@@ -29,7 +29,24 @@ PERMISSIONS_POLICY = {"geolocation": "()", "camera": "()", "microphone": "()", "
 
 
 
+_CACHEABLE_ENDPOINTS = {"static", "appbuilder.static"}
+
+
+def _no_store(response: Response) -> Response:
+    """Pages and downloads are never kept by the browser or a proxy: after logout, the back button or a
+    shared computer's cache must show nothing. Only our own CSS/JS/fonts stay cacheable."""
+    if request.endpoint in _CACHEABLE_ENDPOINTS:
+        return response
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers.pop("Expires", None)
+    response.headers.pop("ETag", None)
+    response.headers.pop("Last-Modified", None)
+    return response
+
+
 def install(app: Flask) -> None:
+    app.after_request(_no_store)
     secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
     # One Talisman per app: it keeps its settings on itself.
     app.extensions["qlvb_talisman"] = Talisman(

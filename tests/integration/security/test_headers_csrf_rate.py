@@ -57,14 +57,15 @@ def test_posts_without_a_csrf_token_are_refused(make_agency, make_account, logge
     assert db.session.scalar(select(Staff).where(Staff.email == "notoken@test.vn")) is None
 
 
-def test_login_attempts_are_rate_limited_per_account(make_agency, make_account, client_for):
+def test_login_attempts_are_throttled_per_account(make_agency, make_account, client_for):
     a = make_agency()
     acc = make_account(a.code, ["clerk"])
     c = client_for(acc.host)
-    responses = [c.login(acc.email, f"Sai-{i}") for i in range(11)]
-    assert [r.status_code for r in responses[:10]] == [302] * 10
-    assert responses[10].status_code == 429
-    assert "quá nhiều lần" in responses[10].get_data(as_text=True)
+    c.client.environ_base["REMOTE_ADDR"] = "127.9.8.7"
+    responses = [c.login(acc.email, f"Sai-{i}") for i in range(6)]
+    assert [r.status_code for r in responses[:5]] == [302] * 5
+    assert responses[5].status_code == 429
+    assert "thử lại sau" in responses[5].get_data(as_text=True)
     # Another account from the same address is not throttled by this one.
     other = make_account(a.code, ["clerk"])
     assert client_for(other.host).login(other.email, other.password).status_code == 302

@@ -7,9 +7,10 @@ import hashlib
 import os
 import pathlib
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from typing import IO
+
+from app.core import clock
 
 from . import CHUNK, BlobStream, digest_of, is_key, key_for, missing, read_pieces, spool
 
@@ -28,9 +29,10 @@ class LocalStorage:
         return self.root / key
 
     def _touch(self, path: pathlib.Path) -> bool:
-        """Mark existing content as just used (the sweep's grace period starts again); False if absent."""
+        """Mark content as just used (the sweep's grace period starts again, on the app's clock); False if absent."""
+        now = clock.now().timestamp()
         try:
-            os.utime(path)
+            os.utime(path, (now, now))
         except FileNotFoundError:
             return False
         return True
@@ -51,6 +53,7 @@ class LocalStorage:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
+            self._touch(path)
         except BaseException:
             pathlib.Path(tmp).unlink(missing_ok=True)
             raise
@@ -103,14 +106,14 @@ class LocalStorage:
     def delete_if_stale(self, key: str, min_age_seconds: float) -> bool:
         path = self._path(key)
         with contextlib.suppress(FileNotFoundError):
-            if time.time() - path.stat().st_mtime >= min_age_seconds:
+            if clock.now().timestamp() - path.stat().st_mtime >= min_age_seconds:
                 path.unlink()
                 return True
         return False
 
     def age_seconds(self, key: str) -> float:
         try:
-            return time.time() - self._path(key).stat().st_mtime
+            return clock.now().timestamp() - self._path(key).stat().st_mtime
         except FileNotFoundError:
             raise missing(key, f"in {self.root}") from None
 

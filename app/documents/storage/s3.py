@@ -17,9 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import clock
+
 from . import CHUNK, BlobMissingError, BlobStream, StorageUnavailableError, digest_of, is_key, key_for, missing, spool
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_TOUCHED = "touched-at"  # object metadata: when the content was last written or reused, on the app's clock
 _clients: dict[tuple[str, ...], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -62,6 +65,10 @@ def _client(s: S3Settings) -> Any:
                 aws_secret_access_key=s.secret_key or None, config=config)
             _clients[ident] = client
     return client
+
+
+def _touched() -> dict[str, str]:
+    return {_TOUCHED: clock.now().isoformat()}
 
 
 class S3Storage:
@@ -113,7 +120,7 @@ class S3Storage:
         self._call("touch", key, lambda: self.client.copy_object(
             Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
             MetadataDirective="REPLACE", ContentType="application/octet-stream",
-            Metadata={"touched-at": dt.datetime.now(dt.UTC).isoformat()}))
+            Metadata=_touched()))
         return True
 
     def put(self, data: bytes) -> str:
@@ -121,7 +128,8 @@ class S3Storage:
         if not self._touch(key):
             name = self._name(key)
             self._call("put", None, lambda: self.client.put_object(
-                Bucket=self.bucket, Key=name, Body=data, ContentType="application/octet-stream"))
+                Bucket=self.bucket, Key=name, Body=data, ContentType="application/octet-stream",
+                Metadata=_touched()))
         return key
 
     def put_stream(self, chunks: Iterable[bytes], *, sha256: str | None = None) -> str:
@@ -131,14 +139,17 @@ class S3Storage:
             if not self._touch(key):
                 name = self._name(key)
                 self._call("upload", None, lambda: self.client.upload_fileobj(
-                    spooled, self.bucket, name, ExtraArgs={"ContentType": "application/octet-stream"}))
+                    spooled, self.bucket, name,
+                    ExtraArgs={"ContentType": "application/octet-stream", "Metadata": _touched()}))
         return key
 
     def get(self, key: str) -> bytes:
         name = self._name(key)
         body = self._call("get", key, lambda: self.client.get_object(Bucket=self.bucket, Key=name))["Body"]
-        with body:
+        try:
             return bytes(body.read())
+        finally:
+            body.close()
 
     def open(self, key: str) -> BlobStream:
         size = int(self._head(key)["ContentLength"])
@@ -147,8 +158,11 @@ class S3Storage:
         def reader(start: int, stop: int) -> Iterator[bytes]:
             got = self._call("get", key, lambda: self.client.get_object(
                 Bucket=self.bucket, Key=name, Range=f"bytes={start}-{stop - 1}"))
-            with got["Body"] as body:
+            body = got["Body"]
+            try:
                 yield from body.iter_chunks(CHUNK)
+            finally:
+                body.close()
 
         return BlobStream(key, size, reader)
 
@@ -164,8 +178,13 @@ class S3Storage:
         self._call("delete", None, lambda: self.client.delete_object(Bucket=self.bucket, Key=name))
 
     def age_seconds(self, key: str) -> float:
-        modified = self._head(key)["LastModified"]
-        return (dt.datetime.now(dt.UTC) - modified).total_seconds()
+        head = self._head(key)
+        stamp = head.get("Metadata", {}).get(_TOUCHED)
+        try:
+            touched = dt.datetime.fromisoformat(stamp) if stamp else head["LastModified"]
+        except ValueError:  # written by hand: the server's time is the best we have
+            touched = head["LastModified"]
+        return (clock.now() - touched).total_seconds()
 
     def delete_if_stale(self, key: str, min_age_seconds: float) -> bool:
         if not self.exists(key) or self.age_seconds(key) < min_age_seconds:

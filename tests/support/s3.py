@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ACCESS_KEY = "qlvb-test-access"
 SECRET_KEY = "qlvb-test-secret-0123456789"
@@ -25,7 +26,7 @@ class S3Server:
     secret_key: str = SECRET_KEY
     region: str = REGION
 
-    def client(self):  # noqa: ANN201  (a boto3 client)
+    def client(self) -> Any:  # a boto3 client
         import boto3
 
         return boto3.session.Session().client("s3", endpoint_url=self.endpoint, region_name=self.region,

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -37,7 +36,7 @@ from . import subjects
 from .auth import current_actor, current_agency
 from .choices import EXTRA_SOURCES, AgencyChoices
 from .inbox import timeline_context
-from .uploads import as_uploads
+from .uploads import as_uploads, send_blob
 
 log = logging.getLogger("qlvb.documents")
 
@@ -202,16 +201,16 @@ class DocumentView(BaseView):
     def download(self, attachment_id: int) -> Any:
         actor = current_actor()
         try:
-            info, data = dq.attachment_bytes(actor.agency_id, attachment_id, actor)
+            info, stream = dq.attachment_stream(actor.agency_id, attachment_id, actor)
         except NotFoundError:
-            abort(404)
-        log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
-        _audit("document_downloaded", actor, "attachment", attachment_id, filename=info.filename)
-        db.session.commit()
-        resp = Response(data, mimetype=info.content_type or "application/octet-stream")
-        resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(info.filename)}"
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        return resp
+            abort(404)  # no such row, or not visible; a row whose blob is missing raises BlobMissingError (logged)
+
+        def audited() -> None:
+            log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
+            _audit("document_downloaded", actor, "attachment", attachment_id, filename=info.filename)
+            db.session.commit()
+
+        return send_blob(stream, filename=info.filename, content_type=info.content_type, on_send=audited)
 
     def _act(self, document_id: int, fn: Any, done: str) -> Any:
         actor, doc = self._load(document_id)
@@ -277,10 +276,6 @@ def _parse_date(value: Any) -> Any:
         moment = dt.datetime.fromisoformat(text)
         return moment if moment.tzinfo else moment.replace(tzinfo=clock.VN_TZ)
     return dt.date.fromisoformat(text)
-
-
-def _quote(name: str) -> str:
-    return quote(name, safe="")
 
 
 _STAFF = ("can_incoming", "can_outgoing", "can_show", "can_diagram", "can_download", "can_draft", "can_render")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
@@ -16,6 +15,7 @@ from app.extensions import db
 from app.tenancy.queries import staff_of
 
 from .auth import current_actor
+from .uploads import INLINE_TYPES, send_blob
 
 PAGE_SIZE = 30
 
@@ -108,13 +108,11 @@ class ExchangeView(BaseView):
     def file(self, file_id: int) -> Any:
         actor = current_actor()
         try:
-            info, data = queries.file_for(actor, file_id)
+            info, stream = queries.file_stream_for(actor, file_id)
         except NotFoundError:
             abort(404)
-        disposition = "inline" if info.content_type in {"application/pdf", "image/png", "image/jpeg"} else "attachment"
-        return Response(data, mimetype=info.content_type, headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(info.filename)}",
-            "X-Content-Type-Options": "nosniff"})
+        return send_blob(stream, filename=info.filename, content_type=info.content_type,
+                         inline=info.content_type in INLINE_TYPES)
 
 
 register_common_grants("ExchangeView", ("can_index", "can_new", "can_show", "can_reply", "can_file"))

@@ -183,6 +183,14 @@ def default_storage() -> Storage:
     return build_storage()
 
 
+def open_blob(key: str, *, ref: str, storage: Storage | None = None) -> BlobStream:
+    """Open the blob a row names; a missing one is logged (ERROR, by the error handler) with the row, ``ref``."""
+    try:
+        return (storage or default_storage()).open(key)
+    except BlobMissingError as exc:
+        raise BlobMissingError(exc.message, log=f"{exc.log} (named by {ref})") from None
+
+
 def remove_unreferenced(storage: Storage, referenced: Iterable[str], *, min_age_seconds: float = 3600) -> int:
     """Delete blobs no row names (left by rolled-back transactions); return how many.
 
@@ -199,5 +207,5 @@ def remove_unreferenced(storage: Storage, referenced: Iterable[str], *, min_age_
 __all__ = [
     "CHUNK", "KINDS", "BlobChecksumError", "BlobMissingError", "BlobStream", "DatabaseStorage", "LocalStorage",
     "S3Settings", "S3Storage", "Storage", "StorageUnavailableError", "build_storage", "default_storage", "digest_of",
-    "hash_stream", "is_key", "key_for", "missing", "remove_unreferenced", "spool", "storage_kind",
+    "hash_stream", "is_key", "key_for", "missing", "open_blob", "remove_unreferenced", "spool", "storage_kind",
 ]

@@ -19,6 +19,8 @@ from app.extensions import db
 from tests.integration.documents.conftest import incoming_data, office  # noqa: F401  (fixture)
 from tests.integration.storage.conftest import KINDS
 
+NAME_QUOTED = "B%C3%A1o%20c%C3%A1o%20qu%C3%BD%20IV.txt"  # "Báo cáo quý IV.txt", RFC 5987
+
 
 def _text(size: int) -> bytes:
     line = f"Báo cáo tình hình triển khai phần mềm quản lý văn bản {secrets.token_hex(8)}.\n".encode()
@@ -60,7 +62,7 @@ def test_whole_ranged_and_conditional_downloads(stored, kind) -> None:
     assert b"".join(pieces) == data and max(len(p) for p in pieces) <= CHUNK
     assert whole.headers["ETag"] == f'"{etag}"' and whole.headers["Accept-Ranges"] == "bytes"
     assert whole.headers["Content-Length"] == str(len(data))
-    assert whole.headers["Content-Disposition"] == "attachment; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20qu%C3%BD%20IV.txt"
+    assert whole.headers["Content-Disposition"] == f"attachment; filename*=UTF-8''{NAME_QUOTED}"
     assert _downloads(att.id) == 1
 
     for header, (start, stop) in {"bytes=100-199": (100, 200), f"bytes={CHUNK - 5}-{CHUNK + 4}": (CHUNK - 5, CHUNK + 5),
@@ -92,13 +94,13 @@ def test_whole_ranged_and_conditional_downloads(stored, kind) -> None:
 
 
 def test_behind_nginx_the_local_store_answers_with_x_accel_redirect(app, stored, monkeypatch) -> None:
-    att, data, client = stored("local")
+    att, _data, client = stored("local")
     monkeypatch.setitem(app.config, "QLVB_X_ACCEL_REDIRECT", "/protected/")
     resp = client.get(f"/documents/files/{att.id}")
     assert resp.status_code == 200 and resp.get_data() == b""
     assert resp.headers["X-Accel-Redirect"] == "/protected/" + key_for(att.sha256)
     assert resp.headers["Content-Type"].startswith("text/plain")
-    assert resp.headers["Content-Disposition"].endswith("B%C3%A1o%20c%C3%A1o%20qu%C3%BD%20IV.txt")
+    assert resp.headers["Content-Disposition"].endswith(NAME_QUOTED)
     assert _downloads(att.id) == 1
     assert client.get(f"/documents/files/{att.id}", headers={"If-None-Match": f'"{att.sha256}"'}).status_code == 304
 

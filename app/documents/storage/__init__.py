@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from app.core.errors import DomainError, NotFoundError, ServiceUnavailableError
 
@@ -163,17 +163,20 @@ def storage_kind() -> str:
     return kind
 
 
-def build_storage(kind: str | None = None) -> Storage:
-    """The store of ``kind`` (default: the configured one) for the current app; the database one uses db.session."""
+def build_storage(kind: str | None = None, *, session: Any = None) -> Storage:
+    """The store of ``kind`` (default: the configured one) for the current app; the database one writes through
+    ``session`` (default: db.session)."""
     from app.documents import settings
 
     kind = kind or storage_kind()
     if kind == "local":
         return LocalStorage(settings.upload_dir())
     if kind == "database":
-        from app.extensions import db
+        if session is None:
+            from app.extensions import db
 
-        return DatabaseStorage(db.session)
+            session = db.session
+        return DatabaseStorage(session)
     if kind == "s3":
         return S3Storage.from_settings(S3Settings.from_config(settings.setting))
     raise StorageUnavailableError(f"Không có kho lưu trữ loại {kind!r}; chọn một trong: {', '.join(KINDS)}.")

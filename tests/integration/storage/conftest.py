@@ -47,8 +47,17 @@ def store(request: pytest.FixtureRequest, make_store: Callable[[str], Any]) -> A
 
 @pytest.fixture
 def use_storage(app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                request: pytest.FixtureRequest) -> Callable[[str], dict[str, str]]:
-    """Point the app at a store kind (``QLVB_STORAGE`` and its settings) for one test; returns the settings."""
+                request: pytest.FixtureRequest) -> Iterator[Callable[[str], dict[str, str]]]:
+    """Point the app at a store kind (``QLVB_STORAGE`` and its settings) for one test; returns the settings.
+
+    Afterwards the files the test's rows name are copied into the session's own folder store, so the session's
+    database stays whole for the tests that back it up or check it."""
+    from app.documents.storage import LocalStorage, build_storage
+    from app.extensions import db
+    from app.ops.storage import migrate_blobs
+
+    home = LocalStorage(app.config["QLVB_UPLOAD_DIR"])
+    switched: list[str] = []
 
     def switch(kind: str) -> dict[str, str]:
         values = {"QLVB_STORAGE": kind, "QLVB_UPLOAD_DIR": str(tmp_path / f"uploads-{secrets.token_hex(3)}")}
@@ -59,6 +68,12 @@ def use_storage(app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           QLVB_S3_ACCESS_KEY=server.access_key, QLVB_S3_SECRET_KEY=server.secret_key)
         for name, value in values.items():
             monkeypatch.setitem(app.config, name, value)
+        switched.append(kind)
         return values
 
-    return switch
+    yield switch
+    if switched:
+        db.session.rollback()
+        result = migrate_blobs(db.session, build_storage(), home)
+        db.session.commit()
+        assert not result.failed, result.failed

@@ -115,7 +115,7 @@ def test_x_accel_redirect_is_not_used_for_stores_nginx_cannot_read(app, stored, 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_missing_blob_is_an_error_line_for_the_admin_and_a_vietnamese_404_for_the_user(stored, kind,
                                                                                         caplog) -> None:
-    att, _data, client = stored(kind)
+    att, data, client = stored(kind)
     store = build_storage()
     store.delete(key_for(att.sha256))
     db.session.commit()
@@ -127,3 +127,5 @@ def test_a_missing_blob_is_an_error_line_for_the_admin_and_a_vietnamese_404_for_
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any(key_for(att.sha256) in r.getMessage() and f"attachment {att.id}" in r.getMessage() for r in errors)
     assert _downloads(att.id) == 0
+    store.put(data)  # put back: the session's database names it
+    db.session.commit()

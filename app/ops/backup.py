@@ -143,6 +143,9 @@ def _dumped(database_url: str, out_dir: Path) -> Iterator[tuple[str, Session]]:
         dst = sqlite3.connect(out_dir / db_name)
         try:
             src.backup(dst)
+            # The copy inherits WAL mode, and a WAL database grows -wal/-shm files whenever it is opened: make it one
+            # self-contained file that reading never changes.
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
             src.close()
@@ -310,7 +313,7 @@ def verify(backup_dir: Path) -> dict[str, Any]:
 def _load_database(dump: Path, database_url: str, *, force: bool) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        src = sqlite3.connect(dump)
+        src = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)  # a restore never changes the backup
         dst = sqlite3.connect(url.database)
         try:
             src.backup(dst)

@@ -32,7 +32,7 @@ class Deployment:
 
     root: Path
     database_url: str
-    config: dict[str, str]
+    config: dict[str, Any]
 
     @property
     def upload_dir(self) -> Path:
@@ -67,6 +67,7 @@ def new_deployment(root: Path, *, s3: Any = None) -> Iterator[Deployment]:
         "QLVB_TRUST_ROOTS": str(root / "trust"),
         "QLVB_STORAGE": "local",
         "QLVB_EMBEDDED_JOBS": "0",
+        "FAB_UPDATE_PERMS": False,  # `init` adds the permissions once; each later start need not check them again
     }
     if s3 is not None:
         config.update(QLVB_S3_BUCKET="qlvb-test", QLVB_S3_ENDPOINT=s3.endpoint, QLVB_S3_REGION=s3.region,

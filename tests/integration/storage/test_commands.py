@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.deployment import Deployment, new_deployment
+from tests.support.deployment import new_deployment
 
 pytestmark = pytest.mark.slow
 KINDS = ("local", "database", "s3")
@@ -109,11 +109,6 @@ def test_restore_refuses_a_deployment_that_is_not_empty(source, tmp_path) -> Non
         assert (target.signing_dir / "isotttt" / "agency.p12").read_bytes() == b"khoa dang dung"
 
 
-def _damaged(dep: Deployment, kind: str, how: str, out: Path, key: str) -> list[dict[str, Any]]:
-    return dep.run([{"config": {"QLVB_STORAGE": kind}}, {"damage": [kind, key, how]}, {"cli": ["storage", "check"]},
-                    {"cli": ["backup", "--out", str(out)]}])
-
-
 @pytest.mark.parametrize(("kind", "how", "says"), [
     ("local", "corrupt", "sai mã SHA-256"), ("database", "delete", "thiếu trong kho lưu trữ"),
     ("s3", "corrupt", "sai mã SHA-256"), ("local", "delete", "thiếu trong kho lưu trữ"),
@@ -121,17 +116,17 @@ def _damaged(dep: Deployment, kind: str, how: str, out: Path, key: str) -> list[
 def test_damage_fails_the_check_and_the_backup_with_the_file_and_its_row(source, kind, how, says, tmp_path) -> None:
     key = source["seed"]["keys"][0]
     out = tmp_path / "refused-backup"
-    r = _damaged(source["dep"], kind, how, out, key)
+    other = "s3" if kind != "s3" else "local"
+    # Afterwards the file is put back from another store, for the next test.
+    repair = [{"damage": [kind, key, "delete"]}] if how == "corrupt" else []
+    r = source["dep"].run([{"config": {"QLVB_STORAGE": kind}}, {"damage": [kind, key, how]},
+                           {"cli": ["storage", "check"]}, {"cli": ["backup", "--out", str(out)]},
+                           *repair, {"config": {"QLVB_STORAGE": other}}, {"cli": ["storage", "migrate", "--to", kind]}])
     check, refused = _failed(r[2]), _failed(r[3])
     assert key in check and says in check and "attachment" in check
     assert "Sao lưu thất bại" in refused and "Backup failed" in refused and key in refused
     assert not out.exists()  # nothing that could pass for a backup
-    # Put the file back from another store, for the next test.
-    other = "s3" if kind != "s3" else "local"
-    repair = [{"config": {"QLVB_STORAGE": kind}}, {"damage": [kind, key, "delete"]}] if how == "corrupt" else []
-    fixed = source["dep"].run([*repair, {"config": {"QLVB_STORAGE": other}},
-                               {"cli": ["storage", "migrate", "--to", kind]}])
-    assert "Đã chép 1 tệp" in _ok(fixed[-1])
+    assert "Đã chép 1 tệp" in _ok(r[-1])
 
 
 def test_sweep_removes_only_unnamed_files_past_the_grace_period(source) -> None:

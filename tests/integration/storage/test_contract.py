@@ -129,3 +129,13 @@ class _only:
 
     def __getattr__(self, name):
         return getattr(self._store, name)
+
+
+def test_every_table_that_names_a_blob_is_known_to_check_migrate_sweep_and_backup(app) -> None:
+    """A new table with a ``storage_key`` column must be added to app.ops.storage.REFERENCING, or its files
+    would be missed by backups and removed by the sweep."""
+    from app.ops.storage import REFERENCING
+
+    naming = {t.name for t in db.metadata.tables.values() if "storage_key" in t.columns}
+    assert naming == {m.__tablename__ for m in REFERENCING}
+    assert naming >= {"attachment", "work_file", "opinion_file", "exchange_file"}

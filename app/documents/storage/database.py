@@ -31,6 +31,7 @@ from . import CHUNK, BlobStream, StorageUnavailableError, digest_of, key_for, mi
 BLOB = Blob.__table__
 CHUNKS = BlobChunk.__table__
 _PAGE = 1000
+_READ_BATCH = 4  # chunks fetched per connection: 4 MiB in memory at most, one round trip instead of four
 
 
 class DatabaseStorage:
@@ -70,8 +71,15 @@ class DatabaseStorage:
         if not created.rowcount:  # another transaction stored the same content and committed while we waited
             self._touch(digest)
             return key
-        for seq, piece in enumerate(pieces()):
-            self.session.execute(CHUNKS.insert().values(sha256=digest, seq=seq, data=bytes(piece)))
+        if dialect == "postgresql":
+            # Binary parameters (%b): the bytes go as they are, not as hex text twice their size.
+            raw = self.session.connection().connection.dbapi_connection
+            with raw.cursor() as cur:
+                for seq, piece in enumerate(pieces()):
+                    cur.execute("INSERT INTO blob_chunk (sha256, seq, data) VALUES (%s, %s, %b)", (digest, seq, piece))
+        else:
+            for seq, piece in enumerate(pieces()):
+                self.session.execute(CHUNKS.insert().values(sha256=digest, seq=seq, data=bytes(piece)))
         return key
 
     def put(self, data: bytes) -> str:
@@ -106,26 +114,42 @@ class DatabaseStorage:
         bind = self.session.get_bind()
         return bind.engine if isinstance(bind, Connection) else bind
 
-    def _chunk(self, key: str, seq: int) -> bytes:
-        query = select(CHUNKS.c.data).where(CHUNKS.c.sha256 == digest_of(key), CHUNKS.c.seq == seq)
+    def _committed_chunks(self, digest: str, first: int, last: int) -> dict[int, bytes]:
+        """Chunks ``first``..``last`` as committed, on a short connection of their own."""
         with self._engine().connect() as conn:
-            data = conn.execute(query).scalar()
-        if data is None:  # written by our own transaction, not committed yet
-            data = self.session.execute(query).scalar()
+            if conn.dialect.name == "postgresql":
+                with conn.connection.dbapi_connection.cursor(binary=True) as cur:  # bytea as bytes, not hex text
+                    cur.execute("SELECT seq, data FROM blob_chunk WHERE sha256 = %s AND seq BETWEEN %s AND %s",
+                                (digest, first, last))
+                    return {int(seq): bytes(data) for seq, data in cur.fetchall()}
+            rows = conn.execute(select(CHUNKS.c.seq, CHUNKS.c.data)
+                                .where(CHUNKS.c.sha256 == digest, CHUNKS.c.seq.between(first, last)))
+            return {int(seq): bytes(data) for seq, data in rows}
+
+    def _own_chunk(self, key: str, seq: int) -> bytes:
+        """A chunk written by the caller's own transaction, not committed yet."""
+        data = self.session.execute(select(CHUNKS.c.data).where(CHUNKS.c.sha256 == digest_of(key),
+                                                                 CHUNKS.c.seq == seq)).scalar()
         if data is None:
             raise missing(key, f"(chunk {seq} absent from table blob_chunk)")
         return bytes(data)
 
     def open(self, key: str) -> BlobStream:
         size, step = self._meta(key)
+        digest = digest_of(key)
 
         def reader(start: int, stop: int) -> Iterator[bytes]:
-            for seq in range(start // step, (stop - 1) // step + 1):
-                data = self._chunk(key, seq)
-                lo = max(start - seq * step, 0)
-                hi = min(stop - seq * step, len(data))
-                if lo < hi:
-                    yield data[lo:hi]
+            last_seq = (stop - 1) // step
+            for batch in range(start // step, last_seq + 1, _READ_BATCH):
+                got = self._committed_chunks(digest, batch, min(batch + _READ_BATCH - 1, last_seq))
+                for seq in range(batch, min(batch + _READ_BATCH - 1, last_seq) + 1):
+                    data = got.pop(seq, None)
+                    if data is None:
+                        data = self._own_chunk(key, seq)
+                    lo = max(start - seq * step, 0)
+                    hi = min(stop - seq * step, len(data))
+                    if lo < hi:
+                        yield data[lo:hi]
 
         return BlobStream(key, size, reader)
 

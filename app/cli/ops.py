@@ -39,7 +39,7 @@ def backup_cmd(out_dir: Path) -> None:
 
     Fails (exit 1, nothing written) when a file the database names is missing or damaged in the store."""
     from app.accounts.audit import record_event
-    from app.documents.settings import signing_dir
+    from app.documents.settings import setting, signing_dir
     from app.documents.storage import default_storage
     from app.ops.backup import backup
 
@@ -47,7 +47,8 @@ def backup_cmd(out_dir: Path) -> None:
     db.session.remove()
     try:
         result = backup(out_dir, database_url=db.engine.url.render_as_string(hide_password=False),
-                        store=default_storage(), signing_dir=signing_dir(), alembic_heads=heads)
+                        store=default_storage(), signing_dir=signing_dir(), signing_key=setting("QLVB_BACKUP_KEY"),
+                        alembic_heads=heads)
     except DomainError as exc:
         db.session.rollback()
         record_event("backup", success=False, username="cli", message=str(out_dir), detail={"error": exc.log})
@@ -58,6 +59,9 @@ def backup_cmd(out_dir: Path) -> None:
     db.session.commit()
     click.echo(f"Đã sao lưu cơ sở dữ liệu, {result.files} tệp lưu trữ và {result.signing_files} tệp khóa ký số vào "
                f"{result.directory} ({result.total_bytes / 1e6:.1f} MB).")
+    if result.signing_files and not result.signing_sealed:
+        click.echo("Lưu ý: thư mục khóa ký số được chép nguyên dạng; đặt QLVB_BACKUP_KEY để mã hóa nó trong bản sao "
+                   "lưu. / Note: the signing folder is not encrypted; set QLVB_BACKUP_KEY.")
 
 
 @qlvb.command("restore")
@@ -67,7 +71,7 @@ def backup_cmd(out_dir: Path) -> None:
 def restore_cmd(from_dir: Path, force: bool) -> None:
     """Verify a backup's checksums, then restore it into this deployment's (fresh) database, store and signing
     folder. Run `flask qlvb storage check` afterwards."""
-    from app.documents.settings import signing_dir
+    from app.documents.settings import setting, signing_dir
     from app.documents.storage import build_storage
     from app.ops.backup import restore
 
@@ -76,6 +80,7 @@ def restore_cmd(from_dir: Path, force: bool) -> None:
     try:
         manifest = restore(from_dir, database_url=db.engine.url.render_as_string(hide_password=False),
                            store_factory=lambda session: build_storage(session=session), signing_dir=signing_dir(),
+                           signing_key=setting("QLVB_BACKUP_KEY"),
                            upload_dir=Path(current_app.config["QLVB_UPLOAD_DIR"]), force=force)
     except DomainError as exc:
         raise _fail(exc) from exc

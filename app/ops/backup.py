@@ -11,6 +11,10 @@ in the dump; their presence and size are still checked.
 A restore first verifies every checksum and refuses a backup that does not match, before touching anything; then it
 loads the database, puts the files into the configured store (or, for a database-store backup restored onto another
 store, copies them out of the restored tables) and the signing folder back in place.
+
+The signing folder holds the agencies' keys and the leaders' signature images: with ``QLVB_BACKUP_KEY`` set it is
+sealed (app/ops/sealed.py, AES-256-GCM) and a restore needs the same key; without it, it is copied as it is (the
+.p12 files stay under their own passphrases, which are never in a backup).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -46,6 +50,7 @@ from app.documents.storage import (
     read_pieces,
 )
 
+from .sealed import open_sealed, seal_folder, unpack
 from .storage import migrate_blobs, referenced_blobs
 
 log = logging.getLogger("qlvb.backup")
@@ -54,6 +59,7 @@ MANIFEST = "manifest.json"
 FORMAT = "qlvb-backup/2"
 OLD_FORMAT = "qlvb-backup/1"  # files/ was a plain copy of QLVB_UPLOAD_DIR, no signing folder
 MAX_LISTED = 100
+SEALED = "signing.sealed"  # the signing folder, sealed with QLVB_BACKUP_KEY
 
 
 class BackupCorruptedError(RefusedError):
@@ -75,6 +81,7 @@ class BackupResult:
     files: int
     signing_files: int
     total_bytes: int
+    signing_sealed: bool = False
 
 
 def _sha256(path: Path) -> str:
@@ -218,8 +225,9 @@ def _copy_blobs(session: Session, store: Storage, files_root: Path,
 
 
 def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Path | None = None,
-           alembic_heads: list[str] | None = None) -> BackupResult:
-    """Write ``out_dir`` (must not exist or be empty): database copy, files/, signing/, manifest.json."""
+           signing_key: str | None = None, alembic_heads: list[str] | None = None) -> BackupResult:
+    """Write ``out_dir`` (must not exist or be empty): database copy, files/, the signing folder (``signing/``, or
+    sealed into ``signing.sealed`` with ``signing_key``), manifest.json."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValidationError(f"Thư mục {out_dir} đã có dữ liệu; hãy chọn thư mục mới cho bản sao lưu.")
@@ -242,7 +250,9 @@ def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Pat
                 "file(s) missing or damaged in storage; no backup was written.", details=shown,
                 log=f"backup refused: {len(problems)} referenced blobs missing or damaged in {store.describe()}")
         signing = 0
-        if signing_dir is not None:
+        if signing_dir is not None and signing_key:
+            signing = seal_folder(Path(signing_dir), out_dir / SEALED, signing_key)
+        elif signing_dir is not None:
             for path in _walk(Path(signing_dir)):
                 target = out_dir / "signing" / path.relative_to(signing_dir)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,12 +270,13 @@ def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Pat
         manifest = {"format": FORMAT, "created_at": clock.now().isoformat(),
                     "database": {"backend": make_url(database_url).get_backend_name(), "file": db_name},
                     "storage": {"kind": store.kind, "blobs": count}, "signing_files": signing,
+                    "signing_sealed": bool(signing_dir is not None and signing_key),
                     "alembic_heads": alembic_heads or [], "files": entries}
         (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
     except BaseException:
         _discard(out_dir, keep_dir=existed)
         raise
-    return BackupResult(out_dir, db_name, count, signing, total)
+    return BackupResult(out_dir, db_name, count, signing, total, bool(signing_dir is not None and signing_key))
 
 
 def _discard(out_dir: Path, *, keep_dir: bool) -> None:
@@ -332,11 +343,25 @@ def _load_database(dump: Path, database_url: str, *, force: bool) -> None:
 
 
 def restore(backup_dir: Path, *, database_url: str, store_factory: Callable[[Session], Storage],
-            signing_dir: Path | None = None, upload_dir: Path | None = None, force: bool = False) -> dict[str, Any]:
+            signing_dir: Path | None = None, signing_key: str | None = None, upload_dir: Path | None = None,
+            force: bool = False) -> dict[str, Any]:
     """Verify, then load the database, the files (into the store ``store_factory`` builds on a session of the
-    restored database) and the signing folder. Refuses a non-empty target unless ``force``."""
+    restored database) and the signing folder (a sealed one needs ``signing_key``). Refuses a non-empty target
+    unless ``force``."""
     backup_dir = Path(backup_dir)
     manifest = verify(backup_dir)
+    sealed = open_sealed(backup_dir / SEALED, signing_key) if (backup_dir / SEALED).exists() else None
+    try:
+        return _restore(backup_dir, manifest, sealed, database_url=database_url, store_factory=store_factory,
+                        signing_dir=signing_dir, upload_dir=upload_dir, force=force)
+    finally:
+        if sealed is not None:
+            sealed.close()
+
+
+def _restore(backup_dir: Path, manifest: dict[str, Any], sealed: IO[bytes] | None, *, database_url: str,
+             store_factory: Callable[[Session], Storage], signing_dir: Path | None, upload_dir: Path | None,
+             force: bool) -> dict[str, Any]:
     db_meta = manifest["database"]
     if db_meta["backend"] != make_url(database_url).get_backend_name():
         raise ValidationError(f"Bản sao lưu là {db_meta['backend']}, cơ sở dữ liệu đích là "
@@ -376,7 +401,9 @@ def restore(backup_dir: Path, *, database_url: str, store_factory: Callable[[Ses
                                                    details=moved.failed[:MAX_LISTED])
     finally:
         engine.dispose()
-    if signing_dir is not None:
+    if signing_dir is not None and sealed is not None:
+        unpack(sealed, Path(signing_dir))
+    elif signing_dir is not None:
         for path in _walk(backup_dir / "signing"):
             target = Path(signing_dir) / path.relative_to(backup_dir / "signing")
             target.parent.mkdir(parents=True, exist_ok=True)

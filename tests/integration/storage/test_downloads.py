@@ -129,3 +129,46 @@ def test_a_missing_blob_is_an_error_line_for_the_admin_and_a_vietnamese_404_for_
     assert _downloads(att.id) == 0
     store.put(data)  # put back: the session's database names it
     db.session.commit()
+
+
+def test_files_of_assigned_work_stream_with_ranges_and_a_missing_one_names_its_row(use_storage, make_agency,
+                                                                                   make_account, logged_in,
+                                                                                   caplog) -> None:
+    """The other file routes (assigned work, opinions) go through the same streamed download."""
+    import datetime as dt
+    import io
+    import re
+
+    from app.assignments.models import WorkFile
+    from app.core import clock
+    from app.tenancy.queries import departments_of
+
+    use_storage("database")
+    agency = make_agency()
+    leader = make_account(agency.code, ["leader"], name="Phạm Văn Lãnh")
+    specialist = make_account(agency.code, ["specialist"], department_code="nv", name="Đỗ Thị Lan")
+    nv = next(d for d in departments_of(agency.id) if d.code == "nv")
+    data = _text(CHUNK + 1000)
+    client = logged_in(leader)
+    resp = client.form_post("/assignments/new", {
+        "title": "Rà soát danh mục hồ sơ", "description": "Theo Nghị định 30/2020/NĐ-CP.",
+        "lead_user_id": str(specialist.user_id), "lead_department_id": str(nv.id),
+        "deadline": (clock.today() + dt.timedelta(days=7)).strftime("%d/%m/%Y"),
+        "files": (io.BytesIO(data), "danh_muc.txt")}, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-800:]
+    item_id = int(re.search(r"/assignments/(\d+)", resp.headers["Location"]).group(1))
+    row = db.session.scalars(select(WorkFile).where(WorkFile.work_item_id == item_id)).one()
+    url = f"/assignments/{item_id}/files/{row.id}"
+    part = client.get(url, headers={"Range": f"bytes={CHUNK - 2}-{CHUNK + 1}"})
+    assert part.status_code == 206 and part.get_data() == data[CHUNK - 2:CHUNK + 2]
+    assert part.headers["ETag"] == f'"{row.sha256}"'
+
+    build_storage().delete(row.storage_key)
+    db.session.commit()
+    with caplog.at_level(logging.WARNING):
+        gone = client.get(url)
+    assert gone.status_code == 404 and "Không tìm thấy nội dung tệp" in gone.get_data(as_text=True)
+    assert any(r.levelno == logging.ERROR and row.storage_key in r.getMessage() and f"work_file {row.id}" in
+               r.getMessage() for r in caplog.records)
+    build_storage().put(data)  # put back: the session's database names it
+    db.session.commit()

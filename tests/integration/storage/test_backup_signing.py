@@ -13,6 +13,7 @@ from app.documents.storage import LocalStorage, default_storage
 from app.extensions import db
 from app.ops.backup import BackupCorruptedError, backup, restore, verify
 from app.ops.sealed import SealedOpenError
+from tests.support.db import fresh_database_url
 
 KEY = "Khóa sao lưu của Sở TTTT " + secrets.token_hex(8)
 
@@ -56,8 +57,9 @@ def test_a_sealed_signing_folder_restores_only_with_its_key(app, tmp_path, signi
 
     target = tmp_path / "restored"
     target.mkdir()
-    restore(out, database_url=f"sqlite:///{target / 'qlvb.sqlite3'}", signing_key=KEY,
-            store_factory=lambda _s: LocalStorage(target / "files"), signing_dir=target / "signing")
+    with fresh_database_url(target) as url:  # the backup's kind of database, empty
+        restore(out, database_url=url.replace("postgresql://", "postgresql+psycopg://"), signing_key=KEY,
+                store_factory=lambda _s: LocalStorage(target / "files"), signing_dir=target / "signing")
     assert _files(target / "signing") == _files(signing)
     assert all((p.stat().st_mode & 0o077) == 0 for p in (target / "signing").rglob("*") if p.is_file())
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock
 from app.core.errors import DomainError
@@ -51,8 +52,11 @@ def backup_cmd(out_dir: Path) -> None:
                         alembic_heads=heads)
     except DomainError as exc:
         db.session.rollback()
-        record_event("backup", success=False, username="cli", message=str(out_dir), detail={"error": exc.log})
-        db.session.commit()
+        try:  # the failure is what the operator must see, even when the database is why it failed
+            record_event("backup", success=False, username="cli", message=str(out_dir), detail={"error": exc.log})
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
         raise _fail(exc) from exc
     record_event("backup", username="cli", message=str(result.directory),
                  detail={"files": result.files, "signing_files": result.signing_files, "bytes": result.total_bytes})

@@ -78,6 +78,16 @@ def build_config() -> dict[str, object]:
                                       "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60},
         "QLVB_INSTANCE_DIR": str(instance_dir),
         "QLVB_UPLOAD_DIR": str(upload_dir),
+        # Where file bytes live (app/documents/storage): local (QLVB_UPLOAD_DIR) | database | s3 (QLVB_S3_*).
+        "QLVB_STORAGE": os.environ.get("QLVB_STORAGE", "local"),
+        "QLVB_S3_BUCKET": os.environ.get("QLVB_S3_BUCKET", ""),
+        "QLVB_S3_ENDPOINT": os.environ.get("QLVB_S3_ENDPOINT", ""),
+        "QLVB_S3_PREFIX": os.environ.get("QLVB_S3_PREFIX", ""),
+        "QLVB_S3_REGION": os.environ.get("QLVB_S3_REGION", "us-east-1"),
+        "QLVB_S3_ACCESS_KEY": os.environ.get("QLVB_S3_ACCESS_KEY", ""),
+        "QLVB_S3_SECRET_KEY": os.environ.get("QLVB_S3_SECRET_KEY", ""),
+        # Behind nginx with the local store: downloads answer with X-Accel-Redirect: <this prefix><key>.
+        "QLVB_X_ACCEL_REDIRECT": os.environ.get("QLVB_X_ACCEL_REDIRECT", ""),
         "QLVB_DOMAIN_SUFFIX": domain_suffix,
         "QLVB_CENTRAL_HOST": os.environ.get("QLVB_CENTRAL_HOST", f"qlvb.{domain_suffix}"),
         "QLVB_LOCAL_SUFFIX": os.environ.get("QLVB_LOCAL_SUFFIX", "localhost"),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import clock
 from app.core.errors import DomainError
@@ -35,36 +36,55 @@ def _heads() -> list[str]:
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Thư mục mới chứa bản sao lưu.")
 @with_appcontext
 def backup_cmd(out_dir: Path) -> None:
-    """Back up the database and stored files into a new directory with a checksum manifest."""
+    """Back up the database, every stored file it names and the signing folder, with a checksum manifest.
+
+    Fails (exit 1, nothing written) when a file the database names is missing or damaged in the store."""
     from app.accounts.audit import record_event
+    from app.documents.settings import setting, signing_dir
+    from app.documents.storage import default_storage
     from app.ops.backup import backup
 
     heads = _heads()
     db.session.remove()
     try:
         result = backup(out_dir, database_url=db.engine.url.render_as_string(hide_password=False),
-                        upload_dir=Path(current_app.config["QLVB_UPLOAD_DIR"]), alembic_heads=heads)
+                        store=default_storage(), signing_dir=signing_dir(), signing_key=setting("QLVB_BACKUP_KEY"),
+                        alembic_heads=heads)
     except DomainError as exc:
+        db.session.rollback()
+        try:  # the failure is what the operator must see, even when the database is why it failed
+            record_event("backup", success=False, username="cli", message=str(out_dir), detail={"error": exc.log})
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
         raise _fail(exc) from exc
     record_event("backup", username="cli", message=str(result.directory),
-                 detail={"files": result.files, "bytes": result.total_bytes})
+                 detail={"files": result.files, "signing_files": result.signing_files, "bytes": result.total_bytes})
     db.session.commit()
-    click.echo(f"Đã sao lưu cơ sở dữ liệu và {result.files} tệp vào {result.directory} "
-               f"({result.total_bytes / 1e6:.1f} MB).")
+    click.echo(f"Đã sao lưu cơ sở dữ liệu, {result.files} tệp lưu trữ và {result.signing_files} tệp khóa ký số vào "
+               f"{result.directory} ({result.total_bytes / 1e6:.1f} MB).")
+    if result.signing_files and not result.signing_sealed:
+        click.echo("Lưu ý: thư mục khóa ký số được chép nguyên dạng; đặt QLVB_BACKUP_KEY để mã hóa nó trong bản sao "
+                   "lưu. / Note: the signing folder is not encrypted; set QLVB_BACKUP_KEY.")
 
 
 @qlvb.command("restore")
 @click.option("--from", "from_dir", required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu và thư mục tệp không trống.")
+@click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu, kho tệp và thư mục khóa ký số không trống.")
 @with_appcontext
 def restore_cmd(from_dir: Path, force: bool) -> None:
-    """Verify a backup's checksums, then restore it into this deployment's (fresh) database and file store."""
+    """Verify a backup's checksums, then restore it into this deployment's (fresh) database, store and signing
+    folder. Run `flask qlvb storage check` afterwards."""
+    from app.documents.settings import setting, signing_dir
+    from app.documents.storage import build_storage
     from app.ops.backup import restore
 
     db.session.remove()
     db.engine.dispose()
     try:
         manifest = restore(from_dir, database_url=db.engine.url.render_as_string(hide_password=False),
+                           store_factory=lambda session: build_storage(session=session), signing_dir=signing_dir(),
+                           signing_key=setting("QLVB_BACKUP_KEY"),
                            upload_dir=Path(current_app.config["QLVB_UPLOAD_DIR"]), force=force)
     except DomainError as exc:
         raise _fail(exc) from exc

@@ -5,6 +5,7 @@ Views never build messages themselves; one error handler (app.web.errors) maps t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 
@@ -13,6 +14,8 @@ class DomainError(Exception):
 
     http_status = 400
     code = "domain_error"
+    # How loud the admin's log line is: most are the user's mistake (WARNING); some mean lost data (ERROR).
+    log_level = logging.WARNING
 
     def __init__(self, message: str, *, details: Sequence[str] | None = None, log: str | None = None):
         super().__init__(message)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -219,6 +221,32 @@ class Attachment(Model):
     signature_box: Mapped[list[float] | None] = mapped_column(JsonType)
 
     document: Mapped[Document] = relationship(back_populates="attachments")
+
+
+class Blob(Model):
+    """File bytes kept in the database when ``QLVB_STORAGE=database``: one row per distinct content.
+
+    Written in the session of the row that names it, so both commit or neither does. ``touched_at`` is set again
+    each time a new row reuses the content: the sweep only removes blobs untouched for its grace period.
+    """
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    chunk_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+    touched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
+
+
+class BlobChunk(Model):
+    """A slice of a blob (``chunk_size`` bytes, the last one shorter): bounded memory for reads and ranges."""
+
+    __tablename__ = "blob_chunk"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class DocumentRevision(Model):

@@ -33,7 +33,7 @@ from .info import (
 )
 from .models import Attachment, Document, DocumentRevision, document_coordinating_department
 from .numbering import format_number
-from .storage import Storage, default_storage
+from .storage import BlobStream, Storage, default_storage, open_blob
 
 SEE_ALL_ROLES = frozenset({"clerk", "leader"})
 MAX_PAGE = 200
@@ -166,14 +166,26 @@ def list_documents(
     return DocumentPage(items=items, total=int(total), limit=limit, offset=offset)
 
 
-def attachment_bytes(agency_id: int, attachment_id: int, actor: ActorRef,
-                     *, storage: Storage | None = None) -> tuple[AttachmentInfo, bytes]:
-    """A file of a document the actor may see, with its description (for download)."""
+def _visible_attachment(agency_id: int, attachment_id: int, actor: ActorRef) -> Attachment:
     row = db.session.get(Attachment, attachment_id)
     if row is None:
         raise NotFoundError("Không tìm thấy tệp đính kèm")
     get_document(agency_id, row.document_id, actor)  # same visibility as the document
+    return row
+
+
+def attachment_bytes(agency_id: int, attachment_id: int, actor: ActorRef,
+                     *, storage: Storage | None = None) -> tuple[AttachmentInfo, bytes]:
+    """A file of a document the actor may see, with its description (whole, in memory: exports, tests)."""
+    row = _visible_attachment(agency_id, attachment_id, actor)
     return attachment_info(row), (storage or default_storage()).get(row.storage_key)
+
+
+def attachment_stream(agency_id: int, attachment_id: int, actor: ActorRef,
+                      *, storage: Storage | None = None) -> tuple[AttachmentInfo, BlobStream]:
+    """A file of a document the actor may see, opened for streaming (downloads); a missing blob names the row."""
+    row = _visible_attachment(agency_id, attachment_id, actor)
+    return attachment_info(row), open_blob(row.storage_key, ref=f"attachment {row.id}", storage=storage)
 
 
 # -- printed registers (Phụ lục IV) ------------------------------------------------------------

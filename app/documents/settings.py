@@ -20,6 +20,11 @@ def _setting(name: str, default: str | None = None) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def setting(name: str, default: str | None = None) -> str | None:
+    """A ``QLVB_*`` value: the app's config first, then the environment; empty counts as unset."""
+    return _setting(name, default)
+
+
 def upload_dir() -> pathlib.Path:
     return pathlib.Path(_setting("QLVB_UPLOAD_DIR") or pathlib.Path(current_app.instance_path) / "files")
 

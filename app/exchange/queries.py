@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import and_, func, select
 
 from app.core.errors import NotFoundError
-from app.documents.storage import default_storage
+from app.documents.storage import BlobStream, default_storage, open_blob
 from app.extensions import db
 from app.tenancy.models import Staff
 from app.workflow.info import ActorRef
@@ -88,12 +88,24 @@ def thread_detail(actor: ActorRef, thread_id: int) -> ThreadDetail:
                         thread.created_by_id, tuple((p.user_id, p.full_name) for p in people), infos, first_unread)
 
 
-def file_for(actor: ActorRef, file_id: int) -> tuple[FileInfo, bytes]:
-    """A message file, only for participants of its thread."""
+def _visible_file(actor: ActorRef, file_id: int) -> ExchangeFile:
     row = db.session.get(ExchangeFile, file_id)
     if row is None:
         raise NotFoundError("Không tìm thấy tệp")
     thread_id = db.session.scalar(select(ExchangeMessage.thread_id).where(ExchangeMessage.id == row.message_id))
     load_thread_for(actor, int(thread_id or 0))
+    return row
+
+
+def file_for(actor: ActorRef, file_id: int) -> tuple[FileInfo, bytes]:
+    """A message file, only for participants of its thread."""
+    row = _visible_file(actor, file_id)
     return (FileInfo(row.id, row.message_id, row.filename, row.content_type, row.size),
             default_storage().get(row.storage_key))
+
+
+def file_stream_for(actor: ActorRef, file_id: int) -> tuple[FileInfo, BlobStream]:
+    """A message file opened for streaming (downloads), only for participants of its thread."""
+    row = _visible_file(actor, file_id)
+    return (FileInfo(row.id, row.message_id, row.filename, row.content_type, row.size),
+            open_blob(row.storage_key, ref=f"exchange_file {row.id}"))

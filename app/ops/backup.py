@@ -1,8 +1,20 @@
-"""Back up and restore the database plus stored files, with a manifest of sha256 checksums.
+"""Back up and restore the database, every stored file a row names, and the signing folder, with a manifest of
+SHA-256 checksums.
 
-SQLite: the sqlite3 online backup API (a consistent copy while the app runs). PostgreSQL: ``pg_dump -Fc``
-and ``pg_restore`` of the installed postgresql-client, whose major version must match the server's.
-A restore first verifies every checksum and refuses a backup that does not match, before touching anything.
+The database copy and the list of files come from the same snapshot: SQLite's online backup API, then the list is
+read from the copy itself; PostgreSQL: a REPEATABLE READ transaction exports its snapshot, ``pg_dump -Fc
+--snapshot`` dumps exactly that, and the list is read in it. So every row in the dump has its file in the backup,
+whatever the app writes meanwhile. A file that a row names but the store lacks (or whose bytes do not hash to its
+key) fails the backup, and nothing that looks like a backup is left behind. With the database store the files are
+in the dump; their presence and size are still checked.
+
+A restore first verifies every checksum and refuses a backup that does not match, before touching anything; then it
+loads the database, puts the files into the configured store (or, for a database-store backup restored onto another
+store, copies them out of the restored tables) and the signing folder back in place.
+
+The signing folder holds the agencies' keys and the leaders' signature images: with ``QLVB_BACKUP_KEY`` set it is
+sealed (app/ops/sealed.py, AES-256-GCM) and a restore needs the same key; without it, it is copied as it is (the
+.p12 files stay under their own passphrases, which are never in a backup).
 """
 
 from __future__ import annotations
@@ -10,26 +22,57 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app.core import clock
-from app.core.errors import RefusedError, ServiceUnavailableError, ValidationError
-from app.core.files import private_dir, private_tree
+from app.core import sqlite as sqlite_setup
+from app.core.errors import DomainError, RefusedError, ServiceUnavailableError, ValidationError
+from app.core.files import private_tree
+from app.documents.storage import (
+    BlobMissingError,
+    DatabaseStorage,
+    Storage,
+    digest_of,
+    is_key,
+    read_pieces,
+)
+
+from .sealed import open_sealed, seal_folder, unpack
+from .storage import migrate_blobs, referenced_blobs
+
+log = logging.getLogger("qlvb.backup")
 
 MANIFEST = "manifest.json"
-FORMAT = "qlvb-backup/1"
+FORMAT = "qlvb-backup/2"
+OLD_FORMAT = "qlvb-backup/1"  # files/ was a plain copy of QLVB_UPLOAD_DIR, no signing folder
+MAX_LISTED = 100
+SEALED = "signing.sealed"  # the signing folder, sealed with QLVB_BACKUP_KEY
 
 
 class BackupCorruptedError(RefusedError):
     code = "backup_corrupted"
+
+
+class BackupIncompleteError(DomainError):
+    """Files the database names are missing or damaged: such a backup would not restore."""
+
+    http_status = 503
+    code = "backup_incomplete"
+    log_level = logging.ERROR
 
 
 @dataclass(frozen=True)
@@ -37,13 +80,15 @@ class BackupResult:
     directory: Path
     database_file: str
     files: int
+    signing_files: int
     total_bytes: int
+    signing_sealed: bool = False
 
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        for chunk in read_pieces(fh):
             h.update(chunk)
     return h.hexdigest()
 
@@ -85,13 +130,20 @@ def _check_pg_versions(url: str) -> None:
                                       "hãy cài postgresql-client cùng phiên bản.")
 
 
-def backup(out_dir: Path, *, database_url: str, upload_dir: Path,
-           alembic_heads: list[str] | None = None) -> BackupResult:
-    """Write ``out_dir`` (must not exist or be empty): database dump, files/, manifest.json."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise ValidationError(f"Thư mục {out_dir} đã có dữ liệu; hãy chọn thư mục mới cho bản sao lưu.")
-    private_dir(out_dir)  # a backup is the whole province's documents: owner-only
+def _engine(url: str) -> Any:
+    engine = create_engine(url, poolclass=NullPool)
+    sqlite_setup.configure(engine)
+    return engine
+
+
+def _read_only_sqlite(path: Path) -> Any:
+    """The backup's own copy, opened read-only: no WAL files appear next to it, its bytes stay as dumped."""
+    return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool)
+
+
+@contextmanager
+def _dumped(database_url: str, out_dir: Path) -> Iterator[tuple[str, Session]]:
+    """Write the database copy into ``out_dir``; yield its file name and a session that sees exactly that copy."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         db_name = "database.sqlite3"
@@ -99,46 +151,148 @@ def backup(out_dir: Path, *, database_url: str, upload_dir: Path,
         dst = sqlite3.connect(out_dir / db_name)
         try:
             src.backup(dst)
+            # The copy inherits WAL mode, and a WAL database grows -wal/-shm files whenever it is opened: make it one
+            # self-contained file that reading never changes.
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
             src.close()
+        engine = _read_only_sqlite(out_dir / db_name)
+        try:
+            with Session(engine) as session:
+                yield db_name, session
+        finally:
+            engine.dispose()
     elif url.get_backend_name() == "postgresql":
         _check_pg_versions(database_url)
         db_name = "database.pgdump"
-        args, env = _pg_env(database_url)
-        done = subprocess.run([_pg_tool("pg_dump"), *args, "-Fc", "--no-owner", "--no-privileges",  # noqa: S603
-                               "-f", str(out_dir / db_name), url.database or ""], env=env, capture_output=True,
-                              text=True)
-        if done.returncode != 0:
-            raise ServiceUnavailableError("pg_dump thất bại.", details=done.stderr.strip().splitlines()[-5:])
+        engine = _engine(database_url)
+        try:
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                    args, env = _pg_env(database_url)
+                    done = subprocess.run([_pg_tool("pg_dump"), *args, "-Fc", "--no-owner",  # noqa: S603
+                                           "--no-privileges", f"--snapshot={snapshot}", "-f", str(out_dir / db_name),
+                                           url.database or ""], env=env, capture_output=True, text=True)
+                    if done.returncode != 0:
+                        raise ServiceUnavailableError("pg_dump thất bại.",
+                                                      details=done.stderr.strip().splitlines()[-5:])
+                    with Session(bind=conn) as session:
+                        yield db_name, session
+        finally:
+            engine.dispose()
     else:
         raise ValidationError(f"Chưa hỗ trợ sao lưu cơ sở dữ liệu loại {url.get_backend_name()}.")
-    files_root = out_dir / "files"
-    count = 0
-    for path in _walk(Path(upload_dir)):
-        rel = path.relative_to(upload_dir)
-        target = files_root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        count += 1
-    entries = {}
-    total = 0
-    for path in _walk(out_dir):
-        if path.name == MANIFEST and path.parent == out_dir:
+
+
+def _copy_blobs(session: Session, store: Storage, files_root: Path,
+                entries: dict[str, dict[str, object]]) -> tuple[int, list[str]]:
+    """Copy (or, for the database store, only check) every blob the snapshot names; return count and problems."""
+    in_dump = store.kind == "database"
+    checker = DatabaseStorage(session) if in_dump else store  # the dump's own blob rows, not the live ones
+    count, problems = 0, []
+    for key, refs in referenced_blobs(session):
+        named = ", ".join(str(r) for r in refs[:3]) + ("…" if len(refs) > 3 else "")
+        if not is_key(key):
+            problems.append(f"{key} ({named}): khóa lưu trữ không hợp lệ / malformed storage key")
             continue
-        rel = path.relative_to(out_dir).as_posix()
-        size = path.stat().st_size
-        total += size
-        entries[rel] = {"sha256": _sha256(path), "size": size}
-    manifest = {"format": FORMAT, "created_at": clock.now().isoformat(), "database": {
-        "backend": url.get_backend_name(), "file": db_name}, "alembic_heads": alembic_heads or [],
-        "files": entries}
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
-    private_tree(out_dir)
-    return BackupResult(out_dir, db_name, count, total)
+        try:
+            stream = checker.open(key)
+        except BlobMissingError:
+            problems.append(f"{key} ({named}): thiếu trong kho lưu trữ / missing from storage")
+            continue
+        if in_dump:
+            size = stream.size
+        else:
+            target = files_root / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            h, size = hashlib.sha256(), 0
+            with target.open("wb") as out:
+                for piece in stream.chunks():
+                    h.update(piece)
+                    out.write(piece)
+                    size += len(piece)
+            if h.hexdigest() != digest_of(key):
+                problems.append(f"{key} ({named}): sai mã SHA-256 / checksum mismatch")
+                continue
+            entries[f"files/{key}"] = {"sha256": digest_of(key), "size": size}
+        if any(r.size != size for r in refs):
+            problems.append(f"{key} ({named}): dài {size} byte, khác dữ liệu / size differs from its rows")
+            continue
+        count += 1
+    return count, problems
 
 
-def verify(backup_dir: Path) -> dict[str, object]:
+def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Path | None = None,
+           signing_key: str | None = None, alembic_heads: list[str] | None = None) -> BackupResult:
+    """Write ``out_dir`` (must not exist or be empty): database copy, files/, the signing folder (``signing/``, or
+    sealed into ``signing.sealed`` with ``signing_key``), manifest.json."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ValidationError(f"Thư mục {out_dir} đã có dữ liệu; hãy chọn thư mục mới cho bản sao lưu.")
+    existed = out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.chmod(0o700)  # keys and personal data: not for other accounts of the server
+    try:
+        entries: dict[str, dict[str, object]] = {}
+        with _dumped(database_url, out_dir) as (db_name, session):
+            count, problems = _copy_blobs(session, store, out_dir / "files", entries)
+        if problems:
+            for problem in problems:
+                log.error("backup: %s", problem)
+            shown = problems[:MAX_LISTED] + ([f"… và {len(problems) - MAX_LISTED} lỗi khác / and "
+                                              f"{len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED
+                                             else [])
+            raise BackupIncompleteError(
+                f"Sao lưu thất bại: {len(problems)} tệp mà dữ liệu tham chiếu bị thiếu hoặc hỏng trong "
+                f"{store.describe()}; chưa có bản sao lưu nào được tạo. / Backup failed: {len(problems)} referenced "
+                "file(s) missing or damaged in storage; no backup was written.", details=shown,
+                log=f"backup refused: {len(problems)} referenced blobs missing or damaged in {store.describe()}")
+        signing = 0
+        if signing_dir is not None and signing_key:
+            signing = seal_folder(Path(signing_dir), out_dir / SEALED, signing_key)
+        elif signing_dir is not None:
+            for path in _walk(Path(signing_dir)):
+                target = out_dir / "signing" / path.relative_to(signing_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                target.chmod(0o600)
+                signing += 1
+        total = 0
+        for path in _walk(out_dir):
+            rel = path.relative_to(out_dir).as_posix()
+            if rel == MANIFEST:
+                continue
+            if rel not in entries:  # blobs were hashed while copied
+                entries[rel] = {"sha256": _sha256(path), "size": path.stat().st_size}
+            total += int(entries[rel]["size"])  # type: ignore[call-overload]
+        manifest = {"format": FORMAT, "created_at": clock.now().isoformat(),
+                    "database": {"backend": make_url(database_url).get_backend_name(), "file": db_name},
+                    "storage": {"kind": store.kind, "blobs": count}, "signing_files": signing,
+                    "signing_sealed": bool(signing_dir is not None and signing_key),
+                    "alembic_heads": alembic_heads or [], "files": entries}
+        (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    except BaseException:
+        _discard(out_dir, keep_dir=existed)
+        raise
+    private_tree(out_dir)  # every file of the backup owner-only, whatever the umask
+    return BackupResult(out_dir, db_name, count, signing, total, bool(signing_dir is not None and signing_key))
+
+
+def _discard(out_dir: Path, *, keep_dir: bool) -> None:
+    """Remove what a failed backup wrote, so that nothing incomplete passes for a backup."""
+    for child in list(out_dir.iterdir()) if out_dir.exists() else []:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    if not keep_dir:
+        out_dir.rmdir()
+
+
+def verify(backup_dir: Path) -> dict[str, Any]:
     """Every file listed is present with its checksum, and nothing unlisted hides in the backup."""
     backup_dir = Path(backup_dir)
     path = backup_dir / MANIFEST
@@ -148,7 +302,7 @@ def verify(backup_dir: Path) -> dict[str, object]:
         manifest = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupCorruptedError(f"Tệp {MANIFEST} bị hỏng, không đọc được.") from exc
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in (FORMAT, OLD_FORMAT):
         raise BackupCorruptedError(f"Định dạng bản sao lưu không được hỗ trợ: {manifest.get('format')!r}.")
     problems = []
     listed = manifest.get("files", {})
@@ -166,53 +320,102 @@ def verify(backup_dir: Path) -> dict[str, object]:
             problems.append(f"{rel}: tệp không có trong danh mục")
     if problems:
         raise BackupCorruptedError("Bản sao lưu bị hỏng hoặc đã bị sửa đổi; không khôi phục.", details=problems)
-    return manifest
+    return dict(manifest)
 
 
-def restore(backup_dir: Path, *, database_url: str, upload_dir: Path, force: bool = False) -> dict[str, object]:
-    """Verify, then load the database and the files. Refuses a non-empty target unless ``force``."""
-    backup_dir = Path(backup_dir)
-    manifest = verify(backup_dir)
-    db_meta = manifest["database"]
+def _load_database(dump: Path, database_url: str, *, force: bool) -> None:
     url = make_url(database_url)
-    if db_meta["backend"] != url.get_backend_name():
-        raise ValidationError(f"Bản sao lưu là {db_meta['backend']}, cơ sở dữ liệu đích là {url.get_backend_name()}.")
-    dump = backup_dir / db_meta["file"]
-    upload_dir = Path(upload_dir)
-    if not force and _has_tables(database_url):
-        raise ValidationError("Cơ sở dữ liệu đích đã có dữ liệu; chỉ khôi phục vào cơ sở dữ liệu mới "
-                              "(hoặc dùng --force khi chắc chắn ghi đè).")
-    if not force and any(_walk(upload_dir)):
-        raise ValidationError(f"Thư mục tệp {upload_dir} đã có tệp; chỉ khôi phục vào thư mục trống.")
     if url.get_backend_name() == "sqlite":
-        src = sqlite3.connect(dump)
+        src = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)  # a restore never changes the backup
         dst = sqlite3.connect(url.database)
         try:
             src.backup(dst)
         finally:
             dst.close()
             src.close()
-    else:
-        _check_pg_versions(database_url)
-        args, env = _pg_env(database_url)
-        cmd = [_pg_tool("pg_restore"), *args, "--no-owner", "--no-privileges", "--exit-on-error",
-               "-d", url.database or ""]
-        if force:
-            cmd[1:1] = ["--clean", "--if-exists"]
-        result = subprocess.run([*cmd, str(dump)], env=env, capture_output=True, text=True)  # noqa: S603
-        if result.returncode != 0:
-            raise ServiceUnavailableError("pg_restore thất bại.", details=result.stderr.strip().splitlines()[-5:])
-    files_root = backup_dir / "files"
-    for path in _walk(files_root):
-        target = upload_dir / path.relative_to(files_root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-    private_tree(upload_dir)
+        return
+    _check_pg_versions(database_url)
+    args, env = _pg_env(database_url)
+    cmd = [_pg_tool("pg_restore"), *args, "--no-owner", "--no-privileges", "--exit-on-error", "-d", url.database or ""]
+    if force:
+        cmd[1:1] = ["--clean", "--if-exists"]
+    result = subprocess.run([*cmd, str(dump)], env=env, capture_output=True, text=True)  # noqa: S603
+    if result.returncode != 0:
+        raise ServiceUnavailableError("pg_restore thất bại.", details=result.stderr.strip().splitlines()[-5:])
+
+
+def restore(backup_dir: Path, *, database_url: str, store_factory: Callable[[Session], Storage],
+            signing_dir: Path | None = None, signing_key: str | None = None, upload_dir: Path | None = None,
+            force: bool = False) -> dict[str, Any]:
+    """Verify, then load the database, the files (into the store ``store_factory`` builds on a session of the
+    restored database) and the signing folder (a sealed one needs ``signing_key``). Refuses a non-empty target
+    unless ``force``."""
+    backup_dir = Path(backup_dir)
+    manifest = verify(backup_dir)
+    sealed = open_sealed(backup_dir / SEALED, signing_key) if (backup_dir / SEALED).exists() else None
+    try:
+        return _restore(backup_dir, manifest, sealed, database_url=database_url, store_factory=store_factory,
+                        signing_dir=signing_dir, upload_dir=upload_dir, force=force)
+    finally:
+        if sealed is not None:
+            sealed.close()
+
+
+def _restore(backup_dir: Path, manifest: dict[str, Any], sealed: IO[bytes] | None, *, database_url: str,
+             store_factory: Callable[[Session], Storage], signing_dir: Path | None, upload_dir: Path | None,
+             force: bool) -> dict[str, Any]:
+    db_meta = manifest["database"]
+    if db_meta["backend"] != make_url(database_url).get_backend_name():
+        raise ValidationError(f"Bản sao lưu là {db_meta['backend']}, cơ sở dữ liệu đích là "
+                              f"{make_url(database_url).get_backend_name()}.")
+    if not force and _has_tables(database_url):
+        raise ValidationError("Cơ sở dữ liệu đích đã có dữ liệu; chỉ khôi phục vào cơ sở dữ liệu mới "
+                              "(hoặc dùng --force khi chắc chắn ghi đè).")
+    if not force and signing_dir is not None and any(_walk(Path(signing_dir))):
+        raise ValidationError(f"Thư mục khóa ký số {signing_dir} đã có tệp; chỉ khôi phục vào thư mục trống.")
+    engine = _engine(database_url)
+    try:
+        with Session(engine) as session:
+            store = store_factory(session)
+            if not force and store.kind != "database" and next(iter(store.list_keys()), None) is not None:
+                raise ValidationError(f"Kho lưu trữ đích ({store.describe()}) đã có tệp; chỉ khôi phục vào kho trống "
+                                      "(hoặc dùng --force).")
+            if manifest["format"] == OLD_FORMAT and not force and upload_dir is not None and any(_walk(upload_dir)):
+                raise ValidationError(f"Thư mục tệp {upload_dir} đã có tệp; chỉ khôi phục vào thư mục trống.")
+            session.close()
+            _load_database(backup_dir / db_meta["file"], database_url, force=force)
+            files_root = backup_dir / "files"
+            if manifest["format"] == OLD_FORMAT:
+                for path in _walk(files_root):
+                    target = Path(upload_dir or files_root) / path.relative_to(files_root)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
+            else:
+                for path in _walk(files_root):
+                    key = path.relative_to(files_root).as_posix()
+                    with path.open("rb") as fh:
+                        store.put_stream(read_pieces(fh), sha256=digest_of(key))
+                    session.commit()
+                if manifest.get("storage", {}).get("kind") == "database" and store.kind != "database":
+                    moved = migrate_blobs(session, DatabaseStorage(session), store)
+                    if moved.failed:
+                        raise BackupCorruptedError("Không chép được tệp từ cơ sở dữ liệu khôi phục sang kho lưu trữ.",
+                                                   details=moved.failed[:MAX_LISTED])
+    finally:
+        engine.dispose()
+    if signing_dir is not None and sealed is not None:
+        unpack(sealed, Path(signing_dir))
+    elif signing_dir is not None:
+        for path in _walk(backup_dir / "signing"):
+            target = Path(signing_dir) / path.relative_to(backup_dir / "signing")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            target.chmod(0o600)
     return manifest
 
 
 def _has_tables(database_url: str) -> bool:
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import inspect
 
     engine = create_engine(database_url)
     try:

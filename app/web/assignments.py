@@ -171,7 +171,7 @@ class AssignmentsView(BaseView):
     @expose("/<int:item_id>/files/<int:file_id>")
     @has_access
     def file(self, item_id: int, file_id: int) -> Any:
-        return send_stored(q.file_for(current_actor(), item_id, file_id))
+        return send_stored(q.file_for(current_actor(), item_id, file_id), what="work_file")
 
 
 def describe_items(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

@@ -38,7 +38,7 @@ from .auth import current_actor, current_agency
 from .choices import EXTRA_SOURCES, AgencyChoices
 from .inbox import timeline_context
 from .labels import ATTACHMENT_KIND, CHANNEL, URGENCY, status_label, statuses_for
-from .uploads import as_uploads
+from .uploads import as_uploads, send_blob
 
 log = logging.getLogger("qlvb.documents")
 
@@ -209,16 +209,16 @@ class DocumentView(BaseView):
     def download(self, attachment_id: int) -> Any:
         actor = current_actor()
         try:
-            info, data = dq.attachment_bytes(actor.agency_id, attachment_id, actor)
+            info, stream = dq.attachment_stream(actor.agency_id, attachment_id, actor)
         except NotFoundError:
-            abort(404)
-        log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
-        _audit("document_downloaded", actor, "attachment", attachment_id, filename=info.filename)
-        db.session.commit()
-        resp = Response(data, mimetype=info.content_type or "application/octet-stream")
-        resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(info.filename)}"
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        return resp
+            abort(404)  # no such row, or not visible; a row whose blob is missing raises BlobMissingError (logged)
+
+        def audited() -> None:
+            log.info("download of attachment %s by user %s", attachment_id, actor.user_id)
+            _audit("document_downloaded", actor, "attachment", attachment_id, filename=info.filename)
+            db.session.commit()
+
+        return send_blob(stream, filename=info.filename, content_type=info.content_type, on_send=audited)
 
     def _act(self, document_id: int, fn: Any, done: str) -> Any:
         actor, doc = self._load(document_id)

@@ -32,7 +32,7 @@ def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.path, exc.log)
+        log.log(exc.log_level, "%s on %s %s: %s", type(exc).__name__, request.method, request.path, exc.log)
         return _page(exc.http_status, "Không thực hiện được yêu cầu", exc.message, exc.details)
 
     @app.errorhandler(CSRFError)

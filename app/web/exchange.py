@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
 from app.core.errors import DomainError, NotFoundError, ValidationError
-from app.documents.filetypes import pdf_is_active
 from app.exchange import queries, services
 from app.exchange.info import FileInput
 from app.extensions import db
 from app.tenancy.queries import staff_of
 
 from .auth import current_actor
+from .uploads import send_blob
 
 PAGE_SIZE = 30
 
@@ -109,16 +108,12 @@ class ExchangeView(BaseView):
     def file(self, file_id: int) -> Any:
         actor = current_actor()
         try:
-            info, data = queries.file_for(actor, file_id)
+            info, stream = queries.file_stream_for(actor, file_id)
         except NotFoundError:
             abort(404)
-        # Images and passive PDFs may open in the browser; a PDF that acts when opened is a download only.
-        inline = info.content_type in {"image/png", "image/jpeg"} or (
-            info.content_type == "application/pdf" and not pdf_is_active(data))
-        disposition = "inline" if inline else "attachment"
-        return Response(data, mimetype=info.content_type, headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(info.filename)}",
-            "X-Content-Type-Options": "nosniff"})
+        # Images open in the browser; a PDF is a download (it could act when opened: /OpenAction, JavaScript).
+        return send_blob(stream, filename=info.filename, content_type=info.content_type,
+                         inline=info.content_type in {"image/png", "image/jpeg"})
 
 
 register_common_grants("ExchangeView", ("can_index", "can_new", "can_show", "can_reply", "can_file"))

@@ -156,7 +156,7 @@ class OpinionsView(BaseView):
     @expose("/<int:request_id>/files/<int:file_id>")
     @has_access
     def file(self, request_id: int, file_id: int) -> Any:
-        return send_stored(q.file_for(current_actor(), request_id, file_id))
+        return send_stored(q.file_for(current_actor(), request_id, file_id), what="opinion_file")
 
 
 def describe_requests(agency_id: int, ids: list[int]) -> dict[int, subjects.SubjectInfo]:

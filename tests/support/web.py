@@ -34,10 +34,13 @@ class HostClient:
     # Each request runs in an empty contextvars context, so it gets its own app context, ``g`` and DB
     # session like a real request, instead of reusing the test body's (which would leak g.agency or
     # the CSRF token cached in g between "users").
+    # Streamed bodies (downloads) are read inside that context too (``buffered``): their generator needs it.
     def get(self, path: str, **kw: Any) -> Any:
+        kw.setdefault("buffered", True)
         return contextvars.Context().run(self.client.get, path, **self._url(path), **kw)
 
     def post(self, path: str, **kw: Any) -> Any:
+        kw.setdefault("buffered", True)
         return contextvars.Context().run(self.client.post, path, **self._url(path), **kw)
 
     def form_post(self, path: str, data: dict[str, Any], *, from_page: str | None = None, **kw: Any) -> Any:

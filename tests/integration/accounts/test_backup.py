@@ -1,19 +1,20 @@
-"""Backup and restore (Art 10): into a FRESH database, then every document, task and file compares equal."""
+"""Backup and restore (Art 10): into a FRESH database, then every document, task, stored file and key compares equal."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
 from app.core.errors import DomainError
+from app.documents.storage import LocalStorage, default_storage
 from app.extensions import db
 from app.ops.backup import BackupCorruptedError, backup, restore, verify
+from app.ops.storage import referenced_keys
 
 COMPARED = ("agency", "department", "staff", "ab_user", "process_instance", "human_task", "workflow_task_state",
             "document", "attachment", "audit_event")
@@ -46,22 +47,38 @@ def fresh_url(tmp_path):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _exchange_file(agency_id: int, user_id: int, other_user_id: int, name: str, data: bytes) -> None:
+    """A real row that names a stored file (a file sent with an exchange message)."""
+    from app.exchange import services as exchange
+    from app.exchange.info import FileInput
+    from app.workflow.info import ActorRef
+
+    actor = ActorRef(user_id=user_id, agency_id=agency_id, roles=frozenset({"specialist"}))
+    exchange.start_thread(actor, title="Sao lưu", body="Tệp kèm theo", participant_user_ids=[other_user_id],
+                          files=[FileInput(name, data)])
+
+
 def test_backup_restores_into_a_fresh_database_identically(app, tmp_path, fresh_url, make_agency, make_account,
                                                             open_task_for):
     a = make_agency()
     acc = make_account(a.code, ["specialist"], name="Đỗ Thị Sao Lưu")
+    other = make_account(a.code, ["specialist"], name="Vũ Văn Nhận")
     open_task_for(a.id, acc.user_id)
-    uploads = Path(app.config["QLVB_UPLOAD_DIR"])
-    (uploads / "2026" / a.code).mkdir(parents=True, exist_ok=True)
-    (uploads / "2026" / a.code / "Công văn số 12.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(4096))
+    _exchange_file(a.id, acc.user_id, other.user_id, "Công văn số 12.txt",
+                   ("Nội dung công văn số 12 " + secrets.token_hex(2048)).encode())
     db.session.commit()
     db.session.remove()
+    store = default_storage()
+    signing = tmp_path / "signing"
+    (signing / a.code).mkdir(parents=True)
+    (signing / a.code / "agency.p12").write_bytes(os.urandom(2048))
     source_url = db.engine.url.render_as_string(hide_password=False)
     out = tmp_path / "backup"
-    result = backup(out, database_url=source_url, upload_dir=uploads, alembic_heads=["x"])
-    assert result.files >= 1 and (out / "manifest.json").exists()
-    restored_files = tmp_path / "restored-files"
-    restore(out, database_url=fresh_url, upload_dir=restored_files)
+    result = backup(out, database_url=source_url, store=store, signing_dir=signing, alembic_heads=["x"])
+    assert result.files >= 1 and result.signing_files == 1 and (out / "manifest.json").exists()
+    restored_files, restored_signing = tmp_path / "restored-files", tmp_path / "restored-signing"
+    restore(out, database_url=fresh_url, store_factory=lambda _s: LocalStorage(restored_files),
+            signing_dir=restored_signing)
     src, dst = create_engine(source_url), create_engine(fresh_url)
     try:
         before, after = _rows(src, COMPARED), _rows(dst, COMPARED)
@@ -72,31 +89,33 @@ def test_backup_restores_into_a_fresh_database_identically(app, tmp_path, fresh_
     for table in before:
         assert before[table] == after[table], table
     assert any("Đỗ Thị Sao Lưu" in str(r) for r in after["staff"])
-    originals = sorted(p.relative_to(uploads) for p in uploads.rglob("*") if p.is_file())
-    copies = sorted(p.relative_to(restored_files) for p in restored_files.rglob("*") if p.is_file())
-    assert originals == copies
-    assert all((uploads / p).read_bytes() == (restored_files / p).read_bytes() for p in originals)
+    named = list(referenced_keys(db.session))
+    assert named and all(LocalStorage(restored_files).get(k) == store.get(k) for k in named)
+    assert (restored_signing / a.code / "agency.p12").read_bytes() == (signing / a.code / "agency.p12").read_bytes()
     # Restoring again over the now-filled database is refused without --force.
     with pytest.raises(DomainError):
-        restore(out, database_url=fresh_url, upload_dir=tmp_path / "other")
+        restore(out, database_url=fresh_url, store_factory=lambda _s: LocalStorage(tmp_path / "other"))
 
 
 def test_a_corrupted_or_tampered_backup_is_refused_before_anything_is_touched(app, tmp_path):
-    uploads = tmp_path / "up"
-    (uploads / "a").mkdir(parents=True)
-    (uploads / "a" / "f.txt").write_text("nội dung")
+    signing = tmp_path / "signing"
+    (signing / "a").mkdir(parents=True)
+    (signing / "a" / "agency.p12").write_bytes(b"khoa bi mat")
     db.session.remove()
     out = tmp_path / "b"
-    backup(out, database_url=db.engine.url.render_as_string(hide_password=False), upload_dir=uploads)
+    backup(out, database_url=db.engine.url.render_as_string(hide_password=False), store=default_storage(),
+           signing_dir=signing)
     verify(out)
-    (out / "files" / "a" / "f.txt").write_text("nội dung bị sửa")
+    (out / "signing" / "a" / "agency.p12").write_bytes(b"khoa da bi thay")
     (out / "extra.sql").write_text("DROP TABLE staff;")
     target = tmp_path / "target-files"
     with pytest.raises(BackupCorruptedError) as info:
-        restore(out, database_url=f"sqlite:///{tmp_path / 'never.sqlite3'}", upload_dir=target)
+        restore(out, database_url=f"sqlite:///{tmp_path / 'never.sqlite3'}",
+                store_factory=lambda _s: LocalStorage(target), signing_dir=tmp_path / "target-signing")
     text = str(info.value)
     assert "sai mã kiểm tra SHA-256" in text and "extra.sql" in text
     assert not target.exists() and not (tmp_path / "never.sqlite3").exists()
+    assert not (tmp_path / "target-signing").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["format"] = "khác"
     (out / "manifest.json").write_text(json.dumps(manifest))

@@ -33,10 +33,18 @@ def _database_url(instance_dir: Path) -> str:
     return url
 
 
+def environment() -> str:
+    """``production`` outside development: then nothing is invented (see app.ops.startup)."""
+    return (os.environ.get("QLVB_ENV") or "development").strip().lower()
+
+
 def _secret_key(instance_dir: Path) -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
+    if environment() == "production":
+        # A node that made up its own key would log out everyone whose session another node signed.
+        return ""
     # Embedded default: one random key per installation, kept in instance/ (never in the repo).
     path = instance_dir / "secret_key"
     if path.exists():
@@ -54,6 +62,7 @@ def build_config() -> dict[str, object]:
     upload_dir = Path(os.environ.get("QLVB_UPLOAD_DIR", instance_dir / "files"))
     domain_suffix = os.environ.get("QLVB_DOMAIN_SUFFIX", "vinhphuc.gov.vn")
     return {
+        "QLVB_ENV": environment(),
         "SECRET_KEY": _secret_key(instance_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
@@ -77,6 +86,8 @@ def build_config() -> dict[str, object]:
         # Without a broker, a thread of the web process runs the periodic jobs (see app/jobs/embedded.py).
         "QLVB_EMBEDDED_JOBS": _bool("QLVB_EMBEDDED_JOBS", True),
         "QLVB_JOB_INTERVAL": _int("QLVB_JOB_INTERVAL", 60),
+        # Province-wide switch read where mail is sent (the delivery job): 0 = cancel queued messages unsent.
+        "QLVB_MAIL_ENABLED": _bool("QLVB_MAIL_ENABLED", True),
         "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),
@@ -100,6 +111,13 @@ def build_config() -> dict[str, object]:
         "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("QLVB_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Reverse proxies in front of the app (ProxyFix): how many X-Forwarded-For hops to believe; 0 = none.
+        "QLVB_TRUSTED_PROXIES": _int("QLVB_TRUSTED_PROXIES", 0),
+        # Operations (app/ops): structured logs, Prometheus metrics behind a bearer token (unset = no /metrics).
+        "QLVB_LOG_FORMAT": os.environ.get("QLVB_LOG_FORMAT", "text"),
+        "QLVB_LOG_LEVEL": os.environ.get("QLVB_LOG_LEVEL", "INFO"),
+        "QLVB_METRICS_TOKEN": os.environ.get("QLVB_METRICS_TOKEN", ""),
+        "QLVB_BROKER_CHECK_TIMEOUT": _int("QLVB_BROKER_CHECK_TIMEOUT", 5),
         # Security headers (app/web/security_headers.py); HSTS only when served over HTTPS.
         "QLVB_HSTS": _bool("QLVB_HSTS", _bool("QLVB_SECURE_COOKIES", False)),
         "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),

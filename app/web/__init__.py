@@ -8,9 +8,10 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, documents, errors, inbox, progress
+    from . import context, documents, errors, inbox, ops, progress
 
     errors.install(app)
+    ops.install(app)
     from . import account, security_headers
 
     security_headers.install(app)

@@ -11,7 +11,8 @@ from app.tenancy.queries import agency_for_host
 
 log = logging.getLogger(__name__)
 
-_OPEN_ENDPOINTS = {"static", "appbuilder.static"}
+# Static files and the operations endpoints (app/web/ops.py) answer on any host, a load balancer's IP included.
+_OPEN_ENDPOINTS = {"static", "appbuilder.static", "ops.healthz", "ops.readyz", "ops.metrics"}
 
 
 def _resolve() -> object | None:

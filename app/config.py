@@ -56,6 +56,16 @@ def _secret_key(instance_dir: Path) -> str:
     return key
 
 
+def _engine_options() -> dict[str, object]:
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": _int("QLVB_DB_POOL_SIZE", 10),
+                                  "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60}
+    if _bool("QLVB_DB_PGBOUNCER", False):
+        # pgbouncer in transaction pooling hands each transaction to any server connection: psycopg must not
+        # prepare statements server-side (it does after 5 runs of one query by default).
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def build_config() -> dict[str, object]:
     """Read the environment once, at app creation."""
     instance_dir = Path(os.environ.get("QLVB_INSTANCE_DIR", ROOT / "instance"))
@@ -68,8 +78,7 @@ def build_config() -> dict[str, object]:
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         # One connection per concurrent request: the default pool (5 + 10) starves under 50 users while slow
         # work (argon2 password checks) holds connections; PostgreSQL allows 100 by default.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": _int("QLVB_DB_POOL_SIZE", 10),
-                                      "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         "QLVB_INSTANCE_DIR": str(instance_dir),
         "QLVB_UPLOAD_DIR": str(upload_dir),
         "QLVB_DOMAIN_SUFFIX": domain_suffix,

@@ -190,8 +190,13 @@ def secret_key() -> CheckResult:
     if len(key) < MIN_SECRET_KEY_LENGTH:
         return CheckResult("secret_key", label, False,
                            f"cần ít nhất {MIN_SECRET_KEY_LENGTH} ký tự, đang có {len(key)}")
-    source = "biến môi trường SECRET_KEY" if os.environ.get("SECRET_KEY") == key else "cấu hình"
-    return CheckResult("secret_key", label, True, source)
+    if os.environ.get("SECRET_KEY") == key:
+        return CheckResult("secret_key", label, True, "biến môi trường SECRET_KEY")
+    kept = Path(str(current_app.config.get("QLVB_INSTANCE_DIR") or current_app.instance_path)) / "secret_key"
+    if kept.is_file() and kept.read_text().strip() == key:
+        return CheckResult("secret_key", label, True,
+                           f"tệp {kept} của máy này: nhiều máy chủ phải dùng chung một SECRET_KEY")
+    return CheckResult("secret_key", label, True, "cấu hình")
 
 
 # -- processes --------------------------------------------------------------------------------------------

@@ -89,8 +89,17 @@ def _worker_logging(**_kw: Any) -> None:
 
 @signals.worker_init.connect(weak=False)
 def _build_app_at_start(**_kw: Any) -> None:
-    """Build the Flask app when the worker starts, so a production misconfiguration stops it at once."""
-    flask_app()
+    """Build the Flask app when the worker starts, so a production misconfiguration stops it at once.
+
+    Celery logs and swallows what a signal receiver raises: leave with SystemExit instead."""
+    from app.core.errors import ConfigurationError
+
+    try:
+        flask_app()
+    except ConfigurationError as exc:
+        print(str(exc), file=sys.stderr)  # the journal of a unit that will not start
+        log.critical("%s", exc)
+        raise SystemExit(3) from exc
 
 
 def make_celery(config: dict[str, Any] | None = None) -> Celery:

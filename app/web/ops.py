@@ -51,8 +51,7 @@ def metrics_view() -> Any:
         if token and sent:
             log.warning("metrics scrape refused: wrong bearer token from %s", request.remote_addr)
         return Response("Not Found\n", status=404, mimetype="text/plain")
-    return Response(metrics.render(), mimetype=metrics.CONTENT_TYPE.split(";")[0],
-                    headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
+    return Response(metrics.render(), content_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
 def _begin() -> None:

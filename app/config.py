@@ -92,6 +92,7 @@ def build_config() -> dict[str, object]:
         "QLVB_DEFAULT_LOCALE": os.environ.get("QLVB_DEFAULT_LOCALE", "vi"),
         "QLVB_CELERY_BROKER_URL": os.environ.get("QLVB_CELERY_BROKER_URL", ""),
         "QLVB_CELERY_QUEUE": os.environ.get("QLVB_CELERY_QUEUE", "qlvb"),
+        "QLVB_BEAT_INTERVAL": _int("QLVB_BEAT_INTERVAL", 60),  # seconds between two runs of each periodic job
         # Without a broker, a thread of the web process runs the periodic jobs (see app/jobs/embedded.py).
         "QLVB_EMBEDDED_JOBS": _bool("QLVB_EMBEDDED_JOBS", True),
         "QLVB_JOB_INTERVAL": _int("QLVB_JOB_INTERVAL", 60),

@@ -106,6 +106,7 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
     cfg = config or build_config()
     broker = str(cfg.get("QLVB_CELERY_BROKER_URL") or "memory://")
     queue = str(cfg.get("QLVB_CELERY_QUEUE") or "qlvb")
+    interval = float(cfg.get("QLVB_BEAT_INTERVAL") or INTERVAL_SECONDS)
     celery = Celery("qlvb", broker=broker, task_cls=AppContextTask,
                     include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks", "app.jobs.opinion_tasks",
                              "app.jobs.dossier_tasks"])
@@ -118,8 +119,10 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
         accept_content=["json"],
         timezone="Asia/Ho_Chi_Minh",
         broker_connection_retry_on_startup=True,
+        # Several beats may run (one per worker host, for failover): only the lock holder sends (app/jobs/beat.py).
+        beat_scheduler="app.jobs.beat:SingleBeatScheduler",
         beat_schedule={
-            name: {"task": name, "schedule": INTERVAL_SECONDS, "options": {"expires": INTERVAL_SECONDS}}
+            name: {"task": name, "schedule": interval, "options": {"expires": interval}}
             for name in PERIODIC
         },
     )

@@ -75,7 +75,9 @@ def _trust_proxies(app: Flask, hops: int) -> None:
         return
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+    # The Host header picks the agency and nginx passes it as is (proxy_set_header Host $host): X-Forwarded-Host,
+    # which nginx does not set, is not believed.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
 
 def _security_tables_exist() -> bool:

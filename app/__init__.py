@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,16 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
     if config_override:
         app.config.update(config_override)
     apply_umask(app.config.get("QLVB_UMASK", "077"))
-    if int(app.config.get("QLVB_TRUSTED_PROXIES") or 0) > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["QLVB_TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     if app.config.get("QLVB_AUTH") == "ldap":
         app.config["AUTH_TYPE"] = 2  # AUTH_LDAP
+    from app.core.logs import configure_logging
+    from app.ops.startup import check_production
+
+    configure_logging(str(app.config.get("QLVB_LOG_FORMAT") or "text"), str(app.config.get("QLVB_LOG_LEVEL") or "INFO"))
+    check_production(app.config)  # ConfigurationError: the process stops here, before it serves anything
+    _trust_proxies(app, int(app.config.get("QLVB_TRUSTED_PROXIES") or 0))
+    Path(app.config["QLVB_UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     private_dir(app.config["QLVB_INSTANCE_DIR"])
     private_dir(app.config["QLVB_UPLOAD_DIR"])
     signing_dir = app.config.get("QLVB_SIGNING_DIR") or os.environ.get("QLVB_SIGNING_DIR")
@@ -48,7 +49,6 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
         signing = Path(app.config["QLVB_INSTANCE_DIR"]) / "signing"
         if signing.exists():
             private_dir(signing)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app.core import nfc_guard, sqlite
 
@@ -106,6 +106,21 @@ def _watch_definitions() -> None:
     revisions.watch(FormVersion, "forms")
     revisions.watch(MaintenanceWindow, "maintenance")
     revisions.install()
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Only through ProxyFix: the audit log and the login rate limits read ``request.remote_addr``, which is then the
+    address the outermost trusted proxy saw; with 0 (the default) forwarded headers are ignored, so a client cannot
+    choose its own address by sending them."""
+    if hops <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    # The Host header picks the agency and nginx passes it as is (proxy_set_header Host $host): X-Forwarded-Host,
+    # which nginx does not set, is not believed.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
 
 
 def _security_tables_exist() -> bool:

@@ -33,10 +33,18 @@ def _database_url(instance_dir: Path) -> str:
     return url
 
 
+def environment() -> str:
+    """``production`` outside development: then nothing is invented (see app.ops.startup)."""
+    return (os.environ.get("QLVB_ENV") or "development").strip().lower()
+
+
 def _secret_key(instance_dir: Path) -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
+    if environment() == "production":
+        # A node that made up its own key would log out everyone whose session another node signed.
+        return ""
     # Embedded default: one random key per installation, kept in instance/ (never in the repo).
     path = instance_dir / "secret_key"
     if path.exists():
@@ -63,19 +71,29 @@ def _ratelimit_storage() -> str:
     return "memory://"
 
 
+def _engine_options() -> dict[str, object]:
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_size": _int("QLVB_DB_POOL_SIZE", 10),
+                                  "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60}
+    if _bool("QLVB_DB_PGBOUNCER", False):
+        # pgbouncer in transaction pooling hands each transaction to any server connection: psycopg must not
+        # prepare statements server-side (it does after 5 runs of one query by default).
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def build_config() -> dict[str, object]:
     """Read the environment once, at app creation."""
     instance_dir = Path(os.environ.get("QLVB_INSTANCE_DIR", ROOT / "instance"))
     upload_dir = Path(os.environ.get("QLVB_UPLOAD_DIR", instance_dir / "files"))
     domain_suffix = os.environ.get("QLVB_DOMAIN_SUFFIX", "vinhphuc.gov.vn")
     return {
+        "QLVB_ENV": environment(),
         "SECRET_KEY": _secret_key(instance_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         # One connection per concurrent request: the default pool (5 + 10) starves under 50 users while slow
         # work (argon2 password checks) holds connections; PostgreSQL allows 100 by default.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": _int("QLVB_DB_POOL_SIZE", 10),
-                                      "max_overflow": _int("QLVB_DB_MAX_OVERFLOW", 50), "pool_timeout": 60},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
         "QLVB_INSTANCE_DIR": str(instance_dir),
         "QLVB_UPLOAD_DIR": str(upload_dir),
         # Where file bytes live (app/documents/storage): local (QLVB_UPLOAD_DIR) | database | s3 (QLVB_S3_*).
@@ -99,9 +117,12 @@ def build_config() -> dict[str, object]:
         "QLVB_DEFAULT_LOCALE": os.environ.get("QLVB_DEFAULT_LOCALE", "vi"),
         "QLVB_CELERY_BROKER_URL": os.environ.get("QLVB_CELERY_BROKER_URL", ""),
         "QLVB_CELERY_QUEUE": os.environ.get("QLVB_CELERY_QUEUE", "qlvb"),
+        "QLVB_BEAT_INTERVAL": _int("QLVB_BEAT_INTERVAL", 60),  # seconds between two runs of each periodic job
         # Without a broker, a thread of the web process runs the periodic jobs (see app/jobs/embedded.py).
         "QLVB_EMBEDDED_JOBS": _bool("QLVB_EMBEDDED_JOBS", True),
         "QLVB_JOB_INTERVAL": _int("QLVB_JOB_INTERVAL", 60),
+        # Province-wide switch read where mail is sent (the delivery job): 0 = cancel queued messages unsent.
+        "QLVB_MAIL_ENABLED": _bool("QLVB_MAIL_ENABLED", True),
         "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),
@@ -137,6 +158,12 @@ def build_config() -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": _ratelimit_storage(),
         # Off: X-RateLimit-* would tell a guesser the limits, and Retry-After would ride on every answer.
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Reverse proxies in front of the app (ProxyFix): how many X-Forwarded-For hops to believe; 0 = none.
+        # Operations (app/ops): structured logs, Prometheus metrics behind a bearer token (unset = no /metrics).
+        "QLVB_LOG_FORMAT": os.environ.get("QLVB_LOG_FORMAT", "text"),
+        "QLVB_LOG_LEVEL": os.environ.get("QLVB_LOG_LEVEL", "INFO"),
+        "QLVB_METRICS_TOKEN": os.environ.get("QLVB_METRICS_TOKEN", ""),
+        "QLVB_BROKER_CHECK_TIMEOUT": _int("QLVB_BROKER_CHECK_TIMEOUT", 5),
         # Security headers (app/web/security_headers.py); HSTS only when served over HTTPS.
         "QLVB_HSTS": _bool("QLVB_HSTS", _bool("QLVB_SECURE_COOKIES", False)),
         "SESSION_COOKIE_SECURE": _bool("QLVB_SECURE_COOKIES", False),

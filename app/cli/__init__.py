@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import (
-    ops,  # noqa: F401  (adds backup, restore, audit, maintenance to the group)
-    storage,  # noqa: F401  (adds storage migrate, check, sweep)
+from . import (  # noqa: F401  (each adds its commands to the group)
+    doctor,  # doctor
+    ops,  # backup, restore, audit, maintenance
+    storage,  # storage migrate, check, sweep
 )
 from .main import qlvb
 

@@ -75,3 +75,12 @@ class RefusedError(DomainError):
 class ServiceUnavailableError(DomainError):
     http_status = 503
     code = "unavailable"
+
+
+class ConfigurationError(DomainError):
+    """The deployment is configured so that it must not start (raised by create_app; the process exits).
+
+    The message is bilingual: the people who read a failing unit's journal are not always Vietnamese speakers."""
+
+    http_status = 500
+    code = "configuration"

@@ -59,10 +59,17 @@ def send_deposit_reminders() -> int:
 
 
 def deliver_email(outbox_id: int | None = None) -> int:
-    """Send one queued message, or every due one; each is committed as soon as SMTP accepted it."""
-    from app.notifications.mail import deliver_one, due_email_ids
+    """Send one queued message, or every due one; each is committed as soon as SMTP accepted it.
 
-    ids = [outbox_id] if outbox_id is not None else due_email_ids()
+    This node decides (app.notifications.mail): without SMTP here the messages stay queued; with mail off for the
+    province they are cancelled."""
+    from app.notifications.mail import deliver_one, deliverable_ids
+
+    if outbox_id is not None:
+        ids = [outbox_id]
+    else:
+        ids = deliverable_ids()
+        db.session.commit()  # cancellations of a province with mail switched off
     sent = 0
     for one in ids:
         sent += _committed(lambda one=one: int(deliver_one(one) == "sent"))

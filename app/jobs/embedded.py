@@ -29,14 +29,22 @@ def enabled(app: Flask) -> bool:
 
 def run_once(app: Flask) -> dict[str, int | str]:
     """Run every periodic job once; a failing job is logged and does not stop the others."""
+    from app.core import logs
+    from app.ops import metrics
+
     results: dict[str, int | str] = {}
     with app.app_context():
         for name, body in PERIODIC.items():
+            token = logs.bind_request_id(f"job-{logs.new_request_id()}")
             try:
                 results[name] = body()
+                metrics.job_finished(name, failed=False)
             except Exception as exc:  # a job must never kill the scheduler
+                metrics.job_finished(name, failed=True)
                 log.exception("job %s failed", name)
                 results[name] = f"error: {exc}"
+            finally:
+                logs.reset_request_id(token)
         db.session.remove()
     return results
 

@@ -1,5 +1,10 @@
 """E-mail through an outbox: rows are written with the event, a job sends them and marks them sent.
 
+Whether mail goes out is decided where it is sent, never where the event was written: every node queues a
+message for each recipient with an address, and the delivery job (Celery worker, or the embedded scheduler)
+sends it, leaves it queued when *its* node has no SMTP server configured (logging that), or cancels it when
+mail is switched off for the province (``QLVB_MAIL_ENABLED=0`` on the workers).
+
 A crash before SMTP accepts a message leaves it pending (sent on the next run); a crash after SMTP
 accepted it but before the row is marked sends it once more with the same Message-ID (servers and
 clients drop such a copy). Failures are retried with exponential backoff, then given up on.
@@ -17,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core import clock
 from app.core.text import nfc
@@ -34,21 +39,27 @@ LONGEST_RETRY = dt.timedelta(hours=6)
 SMTP_TIMEOUT = 20
 
 
+UNCONFIGURED_LOG_EVERY = dt.timedelta(minutes=15)
+_last_unconfigured_log: dict[str, dt.datetime] = {}
+
+
 @dataclass(frozen=True)
 class MailSettings:
     host: str
     port: int
     sender: str
+    province_enabled: bool = True
 
     @property
     def enabled(self) -> bool:
-        return bool(self.host)
+        """This node can send: mail is on for the province and an SMTP server is configured here."""
+        return self.province_enabled and bool(self.host)
 
 
 def settings() -> MailSettings:
     cfg = current_app.config
     return MailSettings(str(cfg.get("QLVB_SMTP_HOST") or ""), int(cfg.get("QLVB_SMTP_PORT") or 25),
-                        str(cfg.get("QLVB_MAIL_FROM") or "qlvb@localhost"))
+                        str(cfg.get("QLVB_MAIL_FROM") or "qlvb@localhost"), bool(cfg.get("QLVB_MAIL_ENABLED", True)))
 
 
 def enqueue(to_addr: str, subject: str, body: str, *, agency_id: int | None, urgent: bool = False) -> None:
@@ -61,9 +72,9 @@ def enqueue(to_addr: str, subject: str, body: str, *, agency_id: int | None, urg
 
 def enqueue_for_users(user_ids: Iterable[int], *, agency_id: int, subject: str, body: str, link: str | None,
                       urgent: bool) -> int:
-    """Queue one message per active official with an address; nothing when SMTP is not configured."""
+    """Queue one message per active official with an address, whatever this node's SMTP settings are."""
     ids = list(user_ids)
-    if not ids or not settings().enabled:
+    if not ids:
         return 0
     rows = db.session.execute(
         select(Staff.email).where(Staff.user_id.in_(ids), Staff.active.is_(True), Staff.email != "")
@@ -88,6 +99,45 @@ def due_email_ids(now: dt.datetime | None = None, *, limit: int = 100) -> list[i
         .order_by(EmailOutbox.urgent.desc(), EmailOutbox.id)
         .limit(limit)
     ))
+
+
+def cancel_due(reason: str, now: dt.datetime | None = None) -> int:
+    """Mail is off for the province: mark due messages cancelled (kept for the record, never sent later)."""
+    at = now or clock.now()
+    result = db.session.execute(
+        update(EmailOutbox)
+        .where(EmailOutbox.status == "pending", EmailOutbox.next_attempt_at <= at)
+        .values(status="cancelled", last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def deliverable_ids(now: dt.datetime | None = None) -> list[int]:
+    """What the delivery job should send now, after applying this node's decision (the caller commits)."""
+    cfg = settings()
+    if not cfg.province_enabled:
+        cancelled = cancel_due("Thư điện tử đang tắt toàn tỉnh (QLVB_MAIL_ENABLED=0)", now)
+        if cancelled:
+            log.info("mail is switched off for the province (QLVB_MAIL_ENABLED=0): %s queued e-mails cancelled",
+                     cancelled)
+        return []
+    ids = due_email_ids(now)
+    if not cfg.host:
+        if ids:
+            _log_unconfigured(len(ids))
+        return []
+    return ids
+
+
+def _log_unconfigured(count: int) -> None:
+    now = clock.now()
+    last = _last_unconfigured_log.get("smtp")
+    if last is not None and now - last < UNCONFIGURED_LOG_EVERY:
+        return
+    _last_unconfigured_log["smtp"] = now
+    log.warning("%s e-mail(s) waiting in the outbox: QLVB_SMTP_HOST is not configured on the node running the "
+                "delivery job; they stay queued until one that has it runs", count)
 
 
 def _message(row: EmailOutbox, sender: str) -> EmailMessage:

@@ -49,7 +49,7 @@ class EmailOutbox(Model):
     # carries the same id, so mail servers and clients can drop the copy.
     message_id: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending|sent|failed
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending|sent|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -8,12 +8,13 @@ from flask import Flask
 
 
 def init_web(app: Flask, appbuilder: Any) -> None:
-    from . import context, documents, errors, inbox, progress
+    from . import context, documents, errors, inbox, ops, progress
 
     errors.install(app)
     from . import params
 
     params.install(app)
+    ops.install(app)
     from . import account, security_headers
 
     security_headers.install(app)

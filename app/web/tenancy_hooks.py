@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 # host -> agency, valid while the "org" revision stands (every request reads the revisions first, in one query)
 _AGENCIES = revisions.DefinitionCache("org", maxsize=512)
 
-_OPEN_ENDPOINTS = {"static", "appbuilder.static"}
+# Static files and the operations endpoints (app/web/ops.py) answer on any host, a load balancer's IP included.
+_OPEN_ENDPOINTS = {"static", "appbuilder.static", "ops.healthz", "ops.readyz", "ops.metrics"}
 
 
 _CHECK_KEY = "_qlvb_agency_check"

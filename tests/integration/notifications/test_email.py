@@ -110,8 +110,61 @@ def test_unreachable_server_is_retried_with_backoff_then_delivered(office: Any,
     assert [m["Subject"] for to, m in inbox.messages if person.account.email in to] == ["Quá hạn: Báo cáo"]
 
 
-def test_without_smtp_nothing_is_queued(office: Any) -> None:
+def test_the_writing_node_queues_whatever_its_smtp_settings(office: Any) -> None:
+    """No SMTP on the node that wrote the event: the message is queued all the same."""
     person = office["head_vp"]
-    services.notify([person.user_id], agency_id=office.agency.id, kind="calendar", title="Lịch mới")
+    saved = current_app.config.get("QLVB_SMTP_HOST")
+    current_app.config["QLVB_SMTP_HOST"] = ""
+    try:
+        services.notify([person.user_id], agency_id=office.agency.id, kind="calendar", title="Lịch mới")
+        db.session.commit()
+    finally:
+        current_app.config["QLVB_SMTP_HOST"] = saved
+    (row,) = _outbox_for(person.account.email)
+    assert row.status == "pending" and row.subject == "Lịch mới"
+
+
+def test_a_worker_without_smtp_leaves_mail_queued_and_logs(office: Any, smtp_server: tuple[Inbox, int],
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    inbox, port = smtp_server
+    person = office["head_nv"]
+    services.notify([person.user_id], agency_id=office.agency.id, kind="calendar", title="Lịch họp giao ban")
     db.session.commit()
-    assert _outbox_for(person.account.email) == []
+    saved = current_app.config.get("QLVB_SMTP_HOST")
+    current_app.config["QLVB_SMTP_HOST"] = ""
+    mail._last_unconfigured_log.clear()
+    try:
+        with caplog.at_level("WARNING", logger="qlvb.mail"):
+            assert bodies.deliver_email() == 0
+    finally:
+        current_app.config["QLVB_SMTP_HOST"] = saved
+    (row,) = _outbox_for(person.account.email)
+    db.session.refresh(row)
+    assert row.status == "pending" and row.attempts == 0
+    assert any("QLVB_SMTP_HOST is not configured" in r.getMessage() for r in caplog.records)
+    with smtp_config(port):  # a worker that has SMTP sends it
+        assert bodies.deliver_email() >= 1
+    db.session.refresh(row)
+    assert row.status == "sent"
+    assert [m["Subject"] for to, m in inbox.messages if person.account.email in to] == ["Lịch họp giao ban"]
+
+
+def test_mail_switched_off_for_the_province_cancels_queued_messages(office: Any,
+                                                                   smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    person = office["clerk"]
+    services.notify([person.user_id], agency_id=office.agency.id, kind="calendar", title="Lịch tuần")
+    db.session.commit()
+    with smtp_config(port):
+        current_app.config["QLVB_MAIL_ENABLED"] = False
+        try:
+            bodies.deliver_email()
+        finally:
+            current_app.config["QLVB_MAIL_ENABLED"] = True
+        (row,) = _outbox_for(person.account.email)
+        db.session.refresh(row)
+        assert row.status == "cancelled" and "QLVB_MAIL_ENABLED=0" in (row.last_error or "")
+        bodies.deliver_email()  # switched on again: a cancelled message is never sent late
+    db.session.refresh(row)
+    assert row.status == "cancelled"
+    assert not [m for to, m in inbox.messages if person.account.email in to]

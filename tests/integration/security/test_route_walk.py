@@ -25,6 +25,8 @@ PUBLIC_ENDPOINTS = {
     "LocaleView.index",       # language switch: sets a cookie, redirects
     "HomeIndexView.index",    # landing page
     "UtilView.back",          # FAB's "back" redirect helper, no data
+    "ops.healthz",            # {"status": "ok"}: the process answers (load balancers, systemd)
+    "ops.readyz",             # which of database, broker, storage answer; no data (ops.metrics needs its token)
 }
 PUBLIC_PREFIXES = ("QlvbAuthDBView.", "QlvbAuthLDAPView.", "AuthDBView.")  # login, logout
 # Pages that list other agencies' officials ON PURPOSE: inter-agency opinion requests are addressed to

@@ -1,0 +1,1 @@
+from tests.support.ops import office  # noqa: F401  (fixture)

@@ -53,6 +53,9 @@ class Console:
     def attach(self, page: Any) -> None:
         page.on("console", lambda m: self.errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
+        # The console says "Failed to load resource" without the address: name it.
+        page.on("response", lambda r: self.errors.append(f"{page.url}: HTTP {r.status} for {r.url}")
+                if r.status >= 400 and r.request.resource_type not in ("document",) else None)
 
     def take(self) -> list[str]:
         out, self.errors = self.errors, []

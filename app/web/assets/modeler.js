@@ -44,7 +44,6 @@ class Designer {
     this.status = document.getElementById('qlvb-status');
     this.modeler = new Modeler({
       container: root.querySelector('.qlvb-canvas'),
-      keyboard: { bindTo: document },
       moddleExtensions: { spiffworkflow, qlvb },
       additionalModules: [translateModule, restrictModule],
     });

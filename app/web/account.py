@@ -25,7 +25,8 @@ CHANGE_ENDPOINT = "ChangePasswordView.password"
 # Where a user who must change their password may still go.
 _FORCED_CHANGE_OPEN = {CHANGE_ENDPOINT, "static", "appbuilder.static", "AuthDBView.logout", "QlvbAuthDBView.logout",
                        "QlvbAuthLDAPView.logout", "AuthDBView.login", "QlvbAuthDBView.login",
-                       "QlvbAuthLDAPView.login", "LocaleView.index"}
+                       "QlvbAuthLDAPView.login", "LocaleView.index", "pwa.manifest", "pwa.service_worker",
+                       "pwa.offline"}
 
 
 class ChangePasswordForm(FlaskForm):

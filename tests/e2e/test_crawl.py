@@ -37,7 +37,8 @@ async (path) => {
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"\d+", "N", path)
+    """Pages of one template: ids and keys (incoming_register, opinion_answer) stand for any other."""
+    return re.sub(r"[a-z]+(?:_[a-z0-9]+)+", "K", re.sub(r"\d+", "N", path))
 
 
 class Crawl:

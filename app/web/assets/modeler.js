@@ -75,6 +75,9 @@ class Designer {
     this.renderPanel(null);
     const initial = this.root.dataset.problems;
     if (initial) this.showProblems(JSON.parse(initial));
+    for (const link of this.root.querySelectorAll('.bjs-powered-by')) {
+      link.setAttribute('aria-label', 'Sơ đồ vẽ bằng thư viện bpmn.io');
+    }
     this.root.classList.add('qlvb-ready');
   }
 

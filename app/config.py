@@ -194,9 +194,10 @@ def build_config() -> dict[str, object]:
         "AUTH_ROLE_PUBLIC": "public",
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_FOLDER": "translations",
+        # Only Vietnamese: the pages, forms and documents are written in it (an English entry would change FAB's
+        # few strings and nothing else).
         "LANGUAGES": {
             "vi": {"flag": "vn", "name": "Tiếng Việt"},
-            "en": {"flag": "gb", "name": "English"},
         },
         "AUTH_LDAP_SERVER": os.environ.get("QLVB_LDAP_SERVER", ""),
         "AUTH_LDAP_SEARCH": os.environ.get("QLVB_LDAP_SEARCH", ""),

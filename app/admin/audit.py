@@ -4,13 +4,14 @@ their own agency's events. Both export CSV and XLSX (and the export itself is au
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, abort, g, request
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.accounts.audit import KIND_LABELS, record_event
-from app.accounts.audit_queries import AuditFilter, export_csv, export_xlsx, search_events
+from app.accounts.audit_queries import AuditEventInfo, AuditFilter, export_csv, export_xlsx, search_events
 from app.core import clock
 from app.extensions import db
 from app.tenancy import roles as R
@@ -19,6 +20,28 @@ from app.tenancy.queries import list_agencies
 from .permissions import register_grants
 
 PER_PAGE = 50
+# What an audited target is, in words (the stored type is a code; exports keep it for machines).
+TARGET_LABELS = {"user": "tài khoản", "staff": "cán bộ", "role": "vai trò", "document": "văn bản",
+                 "audit_log": "nhật ký", "maintenance": "lịch bảo trì", "diagram": "quy trình", "form": "biểu mẫu",
+                 "department": "phòng ban", "position": "chức vụ", "dossier": "hồ sơ"}
+
+
+def readable(event: AuditEventInfo) -> AuditEventInfo:
+    """The event as the admin page shows it: roles and processes by name, targets in words."""
+    from app.designer.diagrams import PROCESS_NAMES
+
+    kind, _, ident = event.target.partition(":")
+    if kind == "diagram":
+        target = f"quy trình «{PROCESS_NAMES.get(ident, ident)}»"
+    elif kind:
+        target = f"{TARGET_LABELS.get(kind, 'đối tượng')} số {ident}" if ident.isdigit() else \
+            f"{TARGET_LABELS.get(kind, 'đối tượng')} «{ident}»"
+    else:
+        target = ""
+    message = R.ROLE_LABELS.get(event.message, event.message)
+    for key, name in PROCESS_NAMES.items():
+        message = message.replace(f": {key}", f": {name}")
+    return replace(event, target=target, message=message)
 
 
 def _date(name: str) -> dt.date | None:
@@ -69,6 +92,7 @@ class AuditLogView(BaseView):
         page = request.args.get("page", "0")
         page_no = int(page) if page.isdigit() else 0
         events, total = search_events(flt, page=page_no, per_page=PER_PAGE)
+        events = [readable(e) for e in events]
         return self.render_template(
             "admin/audit.html", events=events, total=total, page=page_no, per_page=PER_PAGE, flt=flt,
             kinds=sorted(KIND_LABELS.items(), key=lambda kv: kv[1]), soict=_is_soict(),

@@ -318,8 +318,15 @@ class DesignAuditView(BaseView):
         for user_id in {r.actor_id for r in rows if r.actor_id}:
             staff = staff_for_user(user_id)
             names[user_id] = staff.full_name if staff else f"#{user_id}"
+        # Processes and forms by their names: their keys name files, people read titles.
+        from app.designer import forms as form_store
+
+        subjects = {("diagram", k): v for k, v in diagrams.PROCESS_NAMES.items()}
+        if any(r.area == "form" for r in rows):
+            subjects.update({("form", f.key): f.title for f in form_store.catalog(
+                owner_id(), str(current_app.config["QLVB_FORMS_DIR"]))})
         return self.render_template("admin/design_audit.html", rows=rows, total=total, page=page, area=area,
-                                    areas=AREA_LABELS, names=names, per_page=50)
+                                    areas=AREA_LABELS, names=names, per_page=50, subjects=subjects)
 
 
 def register(appbuilder: Any) -> None:

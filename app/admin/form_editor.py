@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
@@ -26,6 +27,12 @@ fields:
     label: Ghi chú
     type: textarea
 """
+
+
+def _title(text: str) -> str:
+    """The form's own title (what the steps show), read from its YAML; keys are for files, not for people."""
+    match = re.search(r"^title:\s*(.+?)\s*$", text, flags=re.MULTILINE)
+    return match.group(1).strip("'\"") if match else "Biểu mẫu mới"
 
 
 def _forms_dir() -> str:
@@ -57,7 +64,8 @@ class FormEditorView(BaseView):
                 raise
             source, text, label = None, NEW_FORM, "Biểu mẫu mới"
         return self.render_template("admin/form_editor.html", key=key, text=text, source=source, source_label=label,
-                                    versions=store.form_versions(owner_id(), key), problems=None, note="")
+                                    title=_title(text), versions=store.form_versions(owner_id(), key), problems=None,
+                                    note="")
 
     @expose("/form/<key>/preview", methods=["POST"])
     @has_access
@@ -82,11 +90,12 @@ class FormEditorView(BaseView):
             problems = getattr(exc, "problems", None) or exc.details or []
             return self.render_template(
                 "admin/form_editor.html", key=key, text=text, source=None, source_label="Bản đang sửa (chưa lưu)",
+                title=_title(text),
                 versions=store.form_versions(owner_id(), key), problems=[exc.message, *problems], note=note,
             ), 422
         db.session.commit()
-        flash(f"Đã ban hành biểu mẫu «{key}» phiên bản số {version.number}; các bước xử lý mới dùng ngay bản này.",
-              "success")
+        flash(f"Đã ban hành biểu mẫu «{_title(text)}» phiên bản số {version.number}; các bước xử lý mới dùng ngay "
+              "bản này.", "success")
         return redirect(url_for(".edit", key=key))
 
 

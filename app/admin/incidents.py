@@ -17,6 +17,7 @@ from app.workflow.steps import process_kind
 
 from .designer import DESIGN_MENU
 from .permissions import register_grants
+from .scoping import on_agency_host
 
 log = logging.getLogger("qlvb.admin.incidents")
 
@@ -82,6 +83,7 @@ class IncidentView(BaseView):
 
 
 def register(appbuilder: Any) -> None:
-    appbuilder.add_view(IncidentView, "Sự cố quy trình", category=DESIGN_MENU, icon="fa-exclamation-triangle")
+    appbuilder.add_view(IncidentView, "Sự cố quy trình", category=DESIGN_MENU, icon="fa-exclamation-triangle",
+                        menu_cond=on_agency_host)
     register_grants(R.AGENCY_ADMIN, "IncidentView", ("can_list", "can_retry", "can_skip", "can_cancel"))
     register_grants(R.AGENCY_ADMIN, "Sự cố quy trình", ("menu_access",))

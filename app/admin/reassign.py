@@ -13,6 +13,7 @@ from app.core import clock
 from app.tenancy import roles as R
 
 from .permissions import register_grants
+from .scoping import on_agency_host
 from .views import ORG_MENU
 
 
@@ -31,11 +32,14 @@ class ReassignmentView(BaseView):
         agency = getattr(g, "agency", None)
         if agency is None or agency.is_central:
             abort(404)
+        from app.designer.diagrams import PROCESS_NAMES
+
         return self.render_template("admin/reassign.html", items=open_reassignments(agency.id),
-                                    local_time=lambda at: _local(at))
+                                    local_time=lambda at: _local(at), process_names=PROCESS_NAMES)
 
 
 def register(appbuilder: Any) -> None:
-    appbuilder.add_view(ReassignmentView, "Công việc cần giao lại", category=ORG_MENU, icon="fa-exchange")
+    appbuilder.add_view(ReassignmentView, "Công việc cần giao lại", category=ORG_MENU, icon="fa-exchange",
+                        menu_cond=on_agency_host)
     register_grants(R.AGENCY_ADMIN, "ReassignmentView", ("can_list",))
     register_grants(R.AGENCY_ADMIN, "Công việc cần giao lại", ("menu_access",))

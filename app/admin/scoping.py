@@ -15,6 +15,12 @@ def current_agency_id() -> int:
     return int(agency.id)
 
 
+def on_agency_host() -> bool:
+    """Menu condition of the pages that only exist within one agency (not on SoICT's central host)."""
+    agency = getattr(g, "agency", None)
+    return agency is not None and not agency.is_central
+
+
 def agency_filter() -> list[list[Any]]:
     return [["agency_id", FilterEqualFunction, current_agency_id]]
 

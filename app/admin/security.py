@@ -26,7 +26,7 @@ from flask_appbuilder.baseviews import BaseView
 from flask_appbuilder.security.decorators import has_access, no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, AuthLDAPView
+from flask_appbuilder.security.views import AuthDBView, AuthLDAPView, UserDBModelView, UserLDAPModelView
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext
 from flask_limiter import Limiter
@@ -50,6 +50,8 @@ from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Staff
 from app.tenancy.queries import staff_for_user
+
+from .values import VietnameseValues
 
 log = logging.getLogger("qlvb.security")
 
@@ -303,12 +305,38 @@ class QlvbResetPasswordView(BaseView):
                                     policy=password_policy())
 
 
+USER_LABELS = {"first_name": "Tên", "last_name": "Họ và tên đệm", "username": "Tên đăng nhập",
+               "email": "Thư điện tử", "active": "Đang hoạt động", "roles": "Vai trò",
+               "login_count": "Số lần đăng nhập", "last_login": "Đăng nhập gần nhất",
+               "created_on": "Tạo lúc", "changed_on": "Sửa lúc", "groups": "Nhóm"}
+USER_LIST_COLUMNS = ["first_name", "last_name", "username", "email", "active", "roles"]
+
+
+class QlvbUserDBModelView(VietnameseValues, UserDBModelView):
+    """FAB's account pages (the official's own "Thông tin tài khoản", the system engineer's account list) with
+    values in words: roles by their Vietnamese names, "Có"/"Không" instead of True/False."""
+
+    class_permission_name = "UserDBModelView"  # the grants (app/admin/permissions.py) name FAB's own view
+    label_columns = USER_LABELS
+    list_columns = USER_LIST_COLUMNS
+
+
+class QlvbUserLDAPModelView(VietnameseValues, UserLDAPModelView):
+    class_permission_name = "UserLDAPModelView"
+    label_columns = USER_LABELS
+    list_columns = USER_LIST_COLUMNS
+
+
 class QlvbSecurityManager(SecurityManager):
     authdbview = QlvbAuthDBView
     authldapview = QlvbAuthLDAPView
     security_api = NoSecurityApi
     resetmypasswordview = QlvbResetMyPasswordView
     resetpasswordview = QlvbResetPasswordView
+    userdbmodelview = QlvbUserDBModelView
+    userldapmodelview = QlvbUserLDAPModelView
+    # FAB's chart of logins loads Google's chart library from the Internet and speaks English.
+    userstatschartview = None
 
     # --- authentication ---------------------------------------------------------------------------
 
@@ -545,6 +573,9 @@ class QlvbSecurityManager(SecurityManager):
 
     def register_views(self) -> None:
         super().register_views()
+        # FAB's own security screens (accounts, roles, groups, raw permissions) are for the system engineer, by
+        # address; the province's admins manage agencies and accounts from "Quản trị tỉnh" and "Cơ cấu tổ chức".
+        self.appbuilder.menu.menu = [m for m in self.appbuilder.menu.menu if m.name != "Security"]
         per_ip = current_app.config.get("QLVB_LOGIN_RATE_LIMIT_PER_IP")
         if self.is_auth_limited and per_ip and getattr(self, "auth_view", None) is not None:
             self.limiter.limit(per_ip, key_func=get_remote_address, methods=["POST"],

@@ -24,6 +24,7 @@ from app.tenancy.models import Agency, Department, Position, Staff
 
 from .scoping import AgencyScopedMixin, current_agency_id
 from .security import password_policy
+from .values import VietnameseValues
 
 
 class _WordedBlankChoice:
@@ -47,6 +48,9 @@ def _active_field(description: str) -> BooleanField:
 log = logging.getLogger("qlvb.admin")
 
 ORG_MENU = "Cơ cấu tổ chức"
+AGENCY_KINDS = {"so": "Sở", "ban": "Ban, ngành", "district": "UBND cấp huyện", "department": "Cơ quan khác",
+                "central": "Quản trị tỉnh (Sở TTTT)"}
+NUMBERING_POLICIES = {"single": "Một dãy số chung cho mọi loại văn bản", "per_type": "Mỗi loại văn bản một dãy số"}
 SOICT_MENU = "Quản trị tỉnh"
 
 
@@ -66,7 +70,7 @@ def _org_guard(item: Any, action: str) -> None:
         raise
 
 
-class DepartmentAdminView(_WordedBlankChoice, AgencyScopedMixin, ModelView):
+class DepartmentAdminView(VietnameseValues, _WordedBlankChoice, AgencyScopedMixin, ModelView):
     datamodel = SQLAInterface(Department)
     route_base = "/departmentadminview"
     list_title = "Phòng ban, đơn vị"
@@ -104,15 +108,17 @@ class DepartmentAdminView(_WordedBlankChoice, AgencyScopedMixin, ModelView):
         _org_guard(item, "delete")
 
 
-class PositionAdminView(AgencyScopedMixin, ModelView):
+class PositionAdminView(VietnameseValues, AgencyScopedMixin, ModelView):
     datamodel = SQLAInterface(Position)
     route_base = "/positionadminview"
     list_title = "Chức vụ"
     add_title = "Thêm chức vụ"
     edit_title = "Sửa chức vụ"
     show_title = "Thông tin chức vụ"
-    list_columns = ["name", "code", "role"]
-    add_columns = edit_columns = show_columns = ["code", "name", "role", "sort_order"]
+    # The code is the key agencies/*.yaml and the diagrams use: edited in the form, not read in lists.
+    list_columns = ["name", "role"]
+    add_columns = edit_columns = ["code", "name", "role", "sort_order"]
+    show_columns = ["name", "role", "sort_order"]
     label_columns = {"code": "Mã", "name": "Tên chức vụ", "role": "Vai trò xử lý", "sort_order": "Thứ tự"}
     formatters_columns = {"role": lambda v: R.role_label(v) if v else ""}
     add_form_extra_fields = edit_form_extra_fields = {
@@ -138,7 +144,7 @@ class PositionAdminView(AgencyScopedMixin, ModelView):
         _org_guard(item, "delete")
 
 
-class _StaffAccountBase(_WordedBlankChoice, ModelView):
+class _StaffAccountBase(VietnameseValues, _WordedBlankChoice, ModelView):
     """Staff plus their login account (ab_user: username = official e-mail)."""
 
     datamodel = SQLAInterface(Staff)
@@ -293,7 +299,7 @@ class StaffAdminView(AgencyScopedMixin, _StaffAccountBase):
         _refuse("Không xóa tài khoản cán bộ để giữ lịch sử xử lý văn bản; hãy bỏ chọn “Đang hoạt động” để thu hồi.")
 
 
-class AgencyAdminView(ModelView):
+class AgencyAdminView(VietnameseValues, ModelView):
     """SoICT (central domain): the agencies using QLVB."""
 
     datamodel = SQLAInterface(Agency)
@@ -313,9 +319,13 @@ class AgencyAdminView(ModelView):
                      "kind": "Loại", "place": "Địa danh", "numbering_policy": "Cách đánh số",
                      "issues_on_paper": "Ban hành văn bản giấy", "active": "Đang hoạt động", "created_at": "Tạo lúc"}
     formatters_columns = {"issues_on_paper": lambda v: "Có" if v else "Không",
-                          "active": lambda v: "Có" if v else "Không"}
+                          "active": lambda v: "Có" if v else "Không",
+                          "kind": lambda v: AGENCY_KINDS.get(v, v),
+                          "numbering_policy": lambda v: NUMBERING_POLICIES.get(v, v)}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField("Loại", choices=list(AGENCY_KINDS.items()), default="so"),
+        "numbering_policy": SelectField("Cách đánh số", choices=list(NUMBERING_POLICIES.items()), default="single"),
         "active": _active_field("Bỏ chọn khi cơ quan ngừng sử dụng phần mềm: không còn trong thống kê và "
                                 "danh sách nơi nhận; dữ liệu được giữ nguyên."),
         "issues_on_paper": BooleanField(

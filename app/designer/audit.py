@@ -21,7 +21,7 @@ ACTION_LABELS = {
     "rollback": "Khôi phục phiên bản cũ",
     "adopt_template": "Áp dụng quy trình mẫu",
     "import": "Nhập từ tệp",
-    "sync": "Nạp từ thư mục processes/",
+    "sync": "Nạp từ tệp quy trình có sẵn",
     "create": "Thêm mới",
     "update": "Sửa",
     "delete": "Xóa",

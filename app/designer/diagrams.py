@@ -44,6 +44,7 @@ PROCESS_NAMES = {
     "outgoing": "Soạn thảo, ban hành văn bản đi",
     "task_assignment": "Giao việc",
     "opinion_request": "Xin ý kiến góp ý",
+    "opinion_answer": "Trả lời xin ý kiến liên thông",
 }
 
 

@@ -170,7 +170,7 @@ def publish_form(agency_id: int | None, key: str, yaml_text: str, note: str, *, 
         raise ValidationError("Hãy ghi nội dung thay đổi trước khi ban hành biểu mẫu",
                               field_errors={"note": ["Bắt buộc nhập nội dung thay đổi"]})
     text = format_yaml_roundtrip(nfc(yaml_text or ""))
-    parse_form_definition(text, key)
+    title = parse_form_definition(text, key).title
     try:
         before = effective_source(agency_id, key, forms_dir)
     except NotFoundError:
@@ -185,7 +185,7 @@ def publish_form(agency_id: int | None, key: str, yaml_text: str, note: str, *, 
     db.session.flush()
     record_change(
         agency_id=agency_id, actor_id=by_user_id, area="form", action="publish" if before else "create", subject=key,
-        summary=f"Biểu mẫu «{key}» phiên bản số {number}: {note}",
+        summary=f"Biểu mẫu «{title}» phiên bản số {number}: {note}",
         before={"source": before.source, "number": before.number, "yaml": before.yaml_text} if before else None,
         after={"number": number, "yaml": text},
     )

@@ -57,6 +57,8 @@ def sync_processes(processes_dir: str | Path, forms_dir: str | Path) -> SyncResu
                 continue
             agency_id = agency.id
         ctx = validation_context(agency_id, forms_dir=str(forms_dir), processes_dir=str(root))
+        # What the version history shows people: where the diagram came from, in words, not a path.
+        origin = "quy trình mẫu kèm theo phần mềm" if agency_id is None else "tệp quy trình riêng của cơ quan"
         for path in sorted(folder.glob("*.bpmn")):
             key = path.stem
             label = f"{folder.name}/{path.name}"
@@ -69,7 +71,7 @@ def sync_processes(processes_dir: str | Path, forms_dir: str | Path) -> SyncResu
                 continue
             try:
                 with db.session.begin_nested():
-                    version = publish_version(agency_id, key, xml, by_user_id=None, note=f"Nạp từ processes/{label}",
+                    version = publish_version(agency_id, key, xml, by_user_id=None, note=f"Nạp từ {origin}",
                                               known_roles=ctx.roles, known_forms=ctx.forms,
                                               known_operations=ctx.operations, contract=ctx.contract(key))
             except DiagramInvalidError as exc:
@@ -77,7 +79,7 @@ def sync_processes(processes_dir: str | Path, forms_dir: str | Path) -> SyncResu
                 log.error("processes/%s refused: %s", label, "; ".join(result.refused[label]))
                 continue
             record_change(agency_id=agency_id, actor_id=None, area="diagram", action="sync", subject=key,
-                          summary=f"Nạp processes/{label} thành phiên bản số {version.number}",
+                          summary=f"Nạp từ {origin} thành phiên bản số {version.number}",
                           after={"version_id": version.id, "number": version.number, "sha256": version.sha256})
             result.published.append(label)
     log.info("process sync: %d published, %d unchanged, %d refused", len(result.published), len(result.unchanged),

@@ -15,7 +15,7 @@ from app.workflow.info import InstanceInfo
 from app.workflow.operations import register_operation
 from app.workflow.steps import FieldNeed, InputNeed, ProcessKindInfo, StepContext, StepKindInfo
 
-from . import chain, services, workflow_ops
+from . import chain, deadline_rules, services, workflow_ops
 
 INCOMING = services.INCOMING_PROCESS
 OUTGOING = services.OUTGOING_PROCESS
@@ -122,6 +122,7 @@ def _register(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
 
 
 def _assign(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
+    deadline_rules.check_not_past(ctx.data.get("deadline"))
     lead = ctx.data.get("lead_department_id")
     coordinating = ctx.data.get("coordinating_department_ids") or ()
     if isinstance(coordinating, str | int):
@@ -129,6 +130,12 @@ def _assign(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
     services.record_assignment(ctx.task.subject_id, actor=ctx.actor, lead_department_id=_int(lead),
                                coordinating_department_ids=[i for i in map(_int, coordinating) if i],
                                due_date=ctx.data.get("deadline"))
+    return proceed(ctx.data)
+
+
+def _assign_person(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
+    deadline_rules.check_person_deadline(ctx.task.subject_id, ctx.data.get("deadline"))
+    services.mark_processing(ctx.task.subject_id)
     return proceed(ctx.data)
 
 
@@ -182,7 +189,7 @@ def register_step_kinds() -> None:
     wfs.register_process_kind(OUTGOING_PROCESS_KIND)
     wfs.register_step_handler(INCOMING, "register", _register)
     wfs.register_step_handler(INCOMING, "assign", _assign)
-    wfs.register_step_handler(INCOMING, "assign_person", _process)
+    wfs.register_step_handler(INCOMING, "assign_person", _assign_person)
     wfs.register_step_handler(INCOMING, "process", _process)
     wfs.register_completion_hook(INCOMING, _incoming_done)
     wfs.register_prefill(INCOMING, "register", chain.registration_prefill)

@@ -31,6 +31,11 @@ _INPUT_TYPES = {"text": "text", "email": "email", "integer": "number", "date": "
 _PLACEHOLDERS = {"date": "dd/mm/yyyy", "datetime": "dd/mm/yyyy hh:mm"}
 
 
+def is_deadline(fdef: FieldDef) -> bool:
+    """A date field that sets a time limit (hạn xử lý, hạn giải quyết, hạn trả lời…), by its name."""
+    return fdef.type == "date" and ("deadline" in fdef.name or fdef.name.startswith("due"))
+
+
 @dataclass(frozen=True, slots=True)
 class _OptionView:
     value: str
@@ -57,6 +62,8 @@ class _FieldView:
     min: int | None
     max: int | None
     max_length: int | None
+    picker: str | None = None  # date | datetime: the page's date picker attaches to the input
+    workdays: bool = False  # a deadline: the page shows how many working days remain
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,8 @@ def _field_view(fdef: FieldDef, field: Any) -> _FieldView:
         min=fdef.min,
         max=fdef.max,
         max_length=fdef.max_length,
+        picker=fdef.type if fdef.type in ("date", "datetime") and not fdef.readonly else None,
+        workdays=is_deadline(fdef) and not fdef.readonly,
     )
 
 

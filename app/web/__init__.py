@@ -38,3 +38,7 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     search.register(appbuilder)
     stats.register(appbuilder)
     dossiers.install(app, appbuilder)
+    from . import deadlines, pwa
+
+    deadlines.register(appbuilder)
+    pwa.install(app)

@@ -29,7 +29,8 @@ _WINDOWS = revisions.DefinitionCache("maintenance", maxsize=1)
 # Where a user who must change their password may still go.
 _FORCED_CHANGE_OPEN = {CHANGE_ENDPOINT, "static", "appbuilder.static", "AuthDBView.logout", "QlvbAuthDBView.logout",
                        "QlvbAuthLDAPView.logout", "AuthDBView.login", "QlvbAuthDBView.login",
-                       "QlvbAuthLDAPView.login", "LocaleView.index"}
+                       "QlvbAuthLDAPView.login", "LocaleView.index", "pwa.manifest", "pwa.service_worker",
+                       "pwa.offline"}
 
 
 class ChangePasswordForm(FlaskForm):

@@ -21,8 +21,14 @@ def vn_datetime(value: dt.datetime | dt.date | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def vn_date(value: dt.datetime | dt.date | None) -> str:
+    """dd/mm/yyyy, of the moment's day in Vietnam."""
+    return vn_datetime(value)[:10]
+
+
 def install(app: Flask) -> None:
     app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_filter(vn_date, "vn_date")
 
     @app.context_processor
     def qlvb_context() -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -19,10 +20,20 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def back_url() -> str:
+    """Where "Quay lại" leads without script: the page the user came from, when it is on this same site."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def _page(status: int, title: str, message: str, details: list[str] | None = None):
     if _wants_json():
         return jsonify({"error": message, "details": details or []}), status
-    return render_template("errors/error.html", title=title, message=message, details=details or []), status
+    return render_template("errors/error.html", title=title, message=message, details=details or [],
+                           back_url=back_url()), status
 
 
 page = _page  # for the other handlers of the web layer (app.web.params)

@@ -23,6 +23,7 @@ PROCESS_LABELS = {
     "outgoing": "Văn bản đi",
     "task_assignment": "Giao việc",
     "opinion_request": "Xin ý kiến",
+    "opinion_answer": "Trả lời xin ý kiến",
 }
 
 

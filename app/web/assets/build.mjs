@@ -12,7 +12,8 @@ mkdirSync(outdir, { recursive: true });
 await build({
   entryPoints: {
     modeler: resolve(here, 'modeler.js'), viewer: resolve(here, 'viewer.js'), charts: resolve(here, 'charts.js'),
-    common: resolve(here, 'common.js'),
+    // Every staff page: date pickers (flatpickr, vi), working-day helpers, confirmations without inline handlers.
+    qlvb: resolve(here, 'qlvb.js'),
   },
   bundle: true,
   minify: true,

@@ -44,7 +44,6 @@ class Designer {
     this.status = document.getElementById('qlvb-status');
     this.modeler = new Modeler({
       container: root.querySelector('.qlvb-canvas'),
-      keyboard: { bindTo: document },
       moddleExtensions: { spiffworkflow, qlvb },
       additionalModules: [translateModule, restrictModule],
     });
@@ -76,6 +75,9 @@ class Designer {
     this.renderPanel(null);
     const initial = this.root.dataset.problems;
     if (initial) this.showProblems(JSON.parse(initial));
+    for (const link of this.root.querySelectorAll('.bjs-powered-by')) {
+      link.setAttribute('aria-label', 'Sơ đồ vẽ bằng thư viện bpmn.io');
+    }
     this.root.classList.add('qlvb-ready');
   }
 

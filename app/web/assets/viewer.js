@@ -20,6 +20,13 @@ function ids(node, name) {
   }
 }
 
+// bpmn-js's watermark link (kept, as its licence asks) carries only a logo: give it a name for screen readers.
+export function nameWatermark(root) {
+  for (const link of root.querySelectorAll('.bjs-powered-by')) {
+    link.setAttribute('aria-label', 'Sơ đồ hiển thị bằng thư viện bpmn.io');
+  }
+}
+
 async function render(node) {
   const viewer = new NavigatedViewer({ container: node });
   node.qlvbViewer = viewer;
@@ -38,6 +45,7 @@ async function render(node) {
     }
   }
   canvas.zoom('fit-viewport');
+  nameWatermark(node);
   node.classList.add('qlvb-ready');
 }
 

@@ -3,6 +3,7 @@ agencies whose incoming routes differ (Sở Tư pháp adds a legal review step).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import subprocess
@@ -12,12 +13,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.core.clock import VN_TZ
+from app.core.clock import VN_TZ, today
 from app.documents.models import Document
 from app.extensions import db
 from app.tenancy.models import Department
 from app.workflow import queries as wfq
 from app.workflow.models import HumanTask, ProcessInstance
+
+# Deadlines are never in the past (app/documents/deadline_rules.py): the leader's in a month, the head's within it.
+LEADER_DEADLINE = f"{today() + dt.timedelta(days=30):%d/%m/%Y}"
+HEAD_DEADLINE = f"{today() + dt.timedelta(days=25):%d/%m/%Y}"
 
 
 @dataclass
@@ -96,10 +101,11 @@ def test_incoming_route_with_send_back_loop(offices, logged_in):
     page = logged_in(o.clerk).get(f"/documents/{doc_id}").get_data(as_text=True)
     assert "Về việc triển khai chuyển đổi số năm 2027" in page and "Vào sổ văn bản đến" in page
 
-    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id), "deadline": "30/12/2026",
+    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id),
+                                                        "deadline": LEADER_DEADLINE,
                                                         "direction": "Đề nghị phòng CNTT chủ trì"}, doc=doc_id)
     _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id),
-                                                            "deadline": "25/12/2026"}, doc=doc_id)
+                                                            "deadline": HEAD_DEADLINE}, doc=doc_id)
     _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Đã xây dựng dự thảo kế hoạch"}, doc=doc_id)
     _complete(logged_in(o.head), "Xác nhận kết quả xử lý", {"decision": "send_back", "comment": "Bổ sung kinh phí"},
               doc=doc_id)
@@ -118,7 +124,7 @@ def test_two_agencies_route_the_same_kind_of_document_differently(offices, logge
     for o in (sotttt, sotp):
         doc_id = _register(o, logged_in, number=f"55/{o.code.upper()}-VP")
         _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id),
-                                                            "deadline": "30/12/2026"}, doc=doc_id)
+                                                            "deadline": LEADER_DEADLINE}, doc=doc_id)
         _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id)},
                   doc=doc_id)
         _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Xong"}, doc=doc_id)
@@ -154,8 +160,8 @@ def test_reply_is_numbered_signed_sealed_and_registered_by_the_other_agency(offi
     signing.install_agency("isotttt")
     signing.install_person("isotttt", o.leader.email, "Phạm Văn Lãnh Đạo")
     doc_id = _register(o, logged_in, number="77/STP-VP")
-    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id), "deadline": "30/12/2026"},
-              doc=doc_id)
+    _complete(logged_in(o.leader), "Phân công xử lý", {"lead_department_id": str(o.dept_id),
+                                                        "deadline": LEADER_DEADLINE}, doc=doc_id)
     _complete(logged_in(o.head), "Giao chuyên viên xử lý", {"specialist_id": str(o.specialist.user_id)}, doc=doc_id)
     _complete(logged_in(o.specialist), "Xử lý văn bản", {"result": "Cần trả lời", "request_reply": "y",
                                                          "reply_summary": "Trả lời về việc chuyển đổi số"}, doc=doc_id)

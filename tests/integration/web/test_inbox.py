@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
 import pytest
 from sqlalchemy import select
 
+from app.core.clock import today
 from app.extensions import db
 from app.tenancy.models import Department
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.info import ActorRef
 from tests.support.web import csrf_token
+
+LEADER_DEADLINE = f"{today() + dt.timedelta(days=30):%d/%m/%Y}"  # deadlines are never in the past
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -76,7 +80,7 @@ def test_leader_sees_the_task_and_completes_its_generated_form(office, logged_in
     assert wfq.get_task(task_id).state == "open"
 
     resp = c.form_post(f"/tasks/{task_id}", {"lead_department_id": str(nv.id), "direction": "Xử lý gấp",
-                                             "deadline": "31/12/2026"})
+                                             "deadline": LEADER_DEADLINE})
     assert resp.status_code == 302
     assert wfq.get_task(task_id).state == "done"
 
@@ -106,7 +110,7 @@ def test_stale_completion_gets_a_clear_message(office, logged_in, make_account):
     a, b = logged_in(leader), logged_in(second_leader)
     page_a = a.get(f"/tasks/{task.id}").get_data(as_text=True)
     page_b = b.get(f"/tasks/{task.id}").get_data(as_text=True)
-    data = {"lead_department_id": str(nv.id), "deadline": "31/12/2026"}
+    data = {"lead_department_id": str(nv.id), "deadline": LEADER_DEADLINE}
     results = {}
 
     def submit(name, client, html):
@@ -131,7 +135,7 @@ def test_a_stale_form_posted_after_a_colleague_finished_gets_the_message(office,
     task = wfq.open_tasks(office[5].id)[0]
     a, b = logged_in(leader), logged_in(second_leader)
     stale_page = b.get(f"/tasks/{task.id}").get_data(as_text=True)
-    data = {"lead_department_id": str(nv.id), "deadline": "31/12/2026"}
+    data = {"lead_department_id": str(nv.id), "deadline": LEADER_DEADLINE}
     assert a.form_post(f"/tasks/{task.id}", data).status_code == 302
     resp = b.post(f"/tasks/{task.id}", data={**data, "csrf_token": csrf_token(stale_page)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/inbox/")

@@ -6,10 +6,12 @@ from __future__ import annotations
 def register_domain_steps() -> None:
     """Each domain declares its processes, step kinds, their handlers and its service operations."""
     from app.assignments.steps import register_step_kinds as assignments
+    from app.documents.packages import register_exchange_handlers
     from app.documents.steps import register_step_kinds as documents
     from app.opinions.steps import register_step_kinds as opinions
 
     documents()
+    register_exchange_handlers()  # what a received edXML package or status message means (app/liaison)
     assignments()
     opinions()
 

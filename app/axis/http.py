@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -40,7 +39,7 @@ class HttpConnector:
 
     def _request(self, method: str, path: str, body: bytes | None = None,
                  headers: dict[str, str] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(self.url + path, data=body, method=method, headers={
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers={  # noqa: S310
             "Authorization": f"Bearer {self.token}", "X-Axis-System": self.system_code,
             "Accept": "application/json", **(headers or {}),
         })
@@ -54,7 +53,7 @@ class HttpConnector:
                                        log=f"axis {method} {path}: HTTP {error.code}: {text}") from None
             raise AxisUnavailableError(f"Trục liên thông đang lỗi (HTTP {error.code}), sẽ gửi lại sau",
                                        log=f"axis {method} {path}: HTTP {error.code}: {text}") from None
-        except (urllib.error.URLError, OSError, socket.timeout) as error:
+        except (TimeoutError, urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise AxisUnavailableError("Không kết nối được trục liên thông, sẽ gửi lại sau",
                                        log=f"axis {method} {self.url}{path}: {reason}") from None

@@ -166,8 +166,8 @@ def receive_package(info: EnvelopeInfo, agency_id: int) -> int:
     db.session.add(incoming)
     db.session.flush()
     refresh_search_text(incoming)
-    # The process starts on behalf of the sender when it is one of ours (the only person known here).
-    starter = source.created_by_id if source is not None and source.created_by_id else 0
+    # The process starts on behalf of the sender when it is one of ours, else of the receiving clerk.
+    starter = source.created_by_id if source is not None and source.created_by_id else system_user_id(target.id)
     system = ActorRef(user_id=starter, agency_id=target.id, roles=frozenset({"clerk"}))
     wf.start_instance(target.id, INCOMING_PROCESS, subject_type="incoming", subject_id=incoming.id,
                       data=_workflow_data(incoming, {"source_document_id": incoming.source_document_id}),
@@ -176,6 +176,20 @@ def receive_package(info: EnvelopeInfo, agency_id: int) -> int:
     log.info("received %s from %s for %s as document %s", h.document_id, h.sender.organ_id, target.code,
              incoming.id)
     return incoming.id
+
+
+def system_user_id(agency_id: int) -> int:
+    """The account a received message acts as at ``agency_id``: its first clerk, else its first staff member,
+    else the first account (the workflow records who started or stopped a step; no one typed anything)."""
+    from flask_appbuilder.security.sqla.models import Role, User
+
+    from app.tenancy.models import Staff
+
+    staff = select(Staff.user_id).where(Staff.agency_id == agency_id, Staff.user_id.is_not(None))
+    clerk = db.session.scalar(staff.join(User, User.id == Staff.user_id).where(User.roles.any(Role.name == "clerk"))
+                              .order_by(Staff.id).limit(1))
+    anyone = clerk or db.session.scalar(staff.order_by(Staff.id).limit(1))
+    return int(anyone or db.session.scalar(select(User.id).order_by(User.id).limit(1)) or 0)
 
 
 def receive_recall(info: EnvelopeInfo, agency_id: int) -> int | None:
@@ -190,7 +204,8 @@ def receive_recall(info: EnvelopeInfo, agency_id: int) -> int | None:
                     agency_id)
         return None
     reason = info.trace.business.doc_reason or "Nơi gửi thu hồi văn bản"
-    withdraw_copy(copy, reason=reason, actor_name=info.header.sender.organ_name or None)
+    withdraw_copy(copy, reason=reason, actor_name=info.header.sender.organ_name or None,
+                  user_id=system_user_id(agency_id))
     return copy.id
 
 

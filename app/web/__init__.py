@@ -11,6 +11,9 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     from . import context, documents, errors, inbox, progress
 
     errors.install(app)
+    from . import axis_hub
+
+    axis_hub.install(app)
     from . import account, security_headers
 
     security_headers.install(app)

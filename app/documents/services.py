@@ -590,9 +590,13 @@ def apply_draft_fields(doc: Document, data: Mapping[str, Any], *, creating: bool
         if codes:
             known = set(db.session.scalars(select(Agency.code).where(Agency.code.in_(codes),
                                                                       Agency.active.is_(True))))
-            unknown = [c for c in codes if c not in known]
+            from app.liaison.organs import is_organ_id
+
+            # Agencies outside this deployment are named by their mã định danh (sent over the axis).
+            unknown = [c for c in codes if c not in known and not is_organ_id(c)]
             if unknown:
-                inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown))
+                inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown)
+                          + " (chọn cơ quan trong hệ thống hoặc nhập mã định danh dạng 000.00.00.H61)")
         values["recipient_agency_codes"] = list(dict.fromkeys(codes))
     if "urgency" in present:
         values["urgency"] = inp.choice("urgency", URGENCIES, doc.urgency or "thuong")

@@ -85,8 +85,12 @@ def enqueue(kind: str, payload: bytes, *, document_id: str, sender_org: str, rec
         if existing is None:
             raise
         return existing
-    if settings.inline_local() and local_agency(recipient_org) is not None:
-        _attempt(row)
+    if settings.inline_local():
+        from .connectors import hub_system_for
+
+        # Both stay in this database (our own agency, or held by our hub): no reason to wait for the job.
+        if local_agency(recipient_org) is not None or hub_system_for(recipient_org) is not None:
+            _attempt(row)
     return row
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import ops  # noqa: F401  (adds backup, restore, audit, maintenance to the group)
+from . import axis, ops  # noqa: F401  (adds axis, backup, restore, audit, maintenance to the group)
 from .main import qlvb
 
 

@@ -136,3 +136,14 @@ def test_no_route_keeps_the_message_and_backs_off(app, office, signing) -> None:
     assert 25 <= delays[0] <= 31 and 55 <= delays[1] <= 61 and 115 <= delays[2] <= 121
     (delivery,) = deliveries.deliveries_of(doc.id)
     assert (delivery.status, delivery.recipient_code) == ("sent", "000.55.00.G22")
+
+
+def test_the_admin_sees_what_waits_from_the_terminal(app, office, signing) -> None:
+    app.config["QLVB_AXIS_URL"] = ""
+    doc = _issue(office(abbreviation="STTTT"), "000.56.00.G22", signing)
+    runner = app.test_cli_runner()
+    shown = runner.invoke(args=["qlvb", "axis", "outbox"])
+    assert shown.exit_code == 0 and f"{doc.exchange_document_id} -> 000.56.00.G22" in shown.output
+    sent = runner.invoke(args=["qlvb", "axis", "send"])
+    assert sent.exit_code == 0 and "Đã gửi 0 thông điệp." in sent.output
+    assert "QLVB_AXIS_URL" in runner.invoke(args=["qlvb", "axis", "outbox"]).output

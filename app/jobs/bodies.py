@@ -70,14 +70,25 @@ def deliver_email(outbox_id: int | None = None) -> int:
 
 
 def send_outbox(outbox_id: int | None = None) -> int:
-    """Send every due edXML message (or one), each committed on its own: a failure only delays that one."""
-    from app.liaison.services import due_ids, send_one
+    """Send every due edXML message (or one), each committed on its own: a failure only delays that one.
+    A message for an external axis crosses the network with no transaction open (no lock held meanwhile)."""
+    from app.liaison.services import claim, due_ids, settle, transmit
 
     ids = [outbox_id] if outbox_id is not None else due_ids()
     db.session.rollback()  # end the read: on SQLite it would hold the lock the sends need
     sent = 0
     for one in ids:
-        sent += _committed(lambda one=one: int(send_one(one) == "sent"))
+        try:
+            item = claim(one)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        if isinstance(item, str):
+            sent += int(item == "sent")
+            continue
+        outcome = transmit(item)
+        sent += _committed(lambda one=one, outcome=outcome: int(settle(one, outcome) == "sent"))
     return sent
 
 

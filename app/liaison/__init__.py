@@ -5,7 +5,8 @@ kind), never documents. ``documents`` decides what to send and registers what a 
 (``register_handler``); ``app.interchange`` formats; the connectors (``app.axis`` and ``connectors``) only
 move bytes.
 
-    outbox   enqueue(...) in the caller's transaction; send_one / due_ids for the job `interchange.send_outbox`
+    outbox   enqueue(...) in the caller's transaction; due_ids / claim / transmit / settle for the job
+             `interchange.send_outbox`
     inbox    receive(bytes, ...): parse, refuse with a status 02, or hand over once per (DocumentId, sender,
              recipient, kind)
     hub      this deployment as the province's axis (LGSP) for other systems: accept, hold, poll, ack

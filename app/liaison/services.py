@@ -1,8 +1,9 @@
 """The outbox and the inbox. Functions flush, never commit: the caller's request or job commits.
 
 Sending: ``enqueue`` writes the message in the caller's transaction; an in-deployment recipient gets it at once
-(inside a savepoint, so a failure only leaves the row pending), everything else waits for ``send_one``, called
-by the job ``interchange.send_outbox`` with exponential backoff until the other side has it.
+(inside a savepoint, so a failure only leaves the row pending), everything else waits for the job
+``interchange.send_outbox`` (``claim`` / ``transmit`` / ``settle``), with exponential backoff until the other
+side has it.
 
 Receiving: ``receive`` parses what arrived (app.interchange), refuses a broken package with a status 02 to its
 sender, and hands a good one to the handler that the documents domain registered for its kind, once per
@@ -16,13 +17,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.axis import AxisRefusedError
+from app.axis import AxisRefusedError, SendResult
 from app.core import clock
 from app.core.errors import DomainError
 from app.extensions import db
@@ -38,6 +39,7 @@ from app.interchange import (
 )
 
 from . import settings
+from .errors import NoRouteError
 from .models import InboxMessage, OutboxMessage
 from .organs import is_organ_id, local_agency
 
@@ -100,48 +102,105 @@ def due_ids(limit: int = 200) -> list[int]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
 
-def send_one(outbox_id: int) -> str:
-    """Try to send one due message; returns its state afterwards (sent, pending, refused) or "skipped"."""
+@dataclass(frozen=True)
+class Transmission:
+    """A message leased for sending over the network, outside any database transaction."""
+
+    outbox_id: int
+    kind: str
+    document_id: str
+    sender_org: str
+    recipient_org: str
+    code: str
+    payload: bytes = field(repr=False)
+
+
+def claim(outbox_id: int) -> Transmission | str:
+    """Take one due message. One that stays in this database (our agency, our hub) is sent right here; one for
+    an external axis is leased (no other worker takes it meanwhile) and returned: ``transmit`` sends it with no
+    transaction open, ``settle`` records the outcome. Otherwise returns the state (or "skipped": not due)."""
     row = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None or row.state != "pending" or row.next_attempt_at > clock.now():
         return "skipped"
-    _attempt(row)
+    from .connectors import route_for
+
+    try:
+        connector = route_for(row.recipient_org)
+    except Exception as error:  # no route yet: kept, tried again later
+        _record(row, "", error)
+        return row.state
+    if connector.name != "http":
+        _attempt(row)
+        return row.state
+    row.next_attempt_at = clock.now() + dt.timedelta(seconds=2 * settings.axis_timeout() + 30)
+    db.session.flush()
+    return Transmission(outbox_id=row.id, kind=row.kind, document_id=row.document_id, sender_org=row.sender_org,
+                        recipient_org=row.recipient_org, code=row.code, payload=row.payload)
+
+
+def transmit(item: Transmission) -> SendResult | Exception:
+    """The network part alone: the outcome, never raised."""
+    from .connectors import external_connector
+
+    connector = external_connector()
+    if connector is None:
+        return NoRouteError("Chưa cấu hình trục liên thông (QLVB_AXIS_URL)", log="QLVB_AXIS_URL was emptied")
+    try:
+        return connector.send(item.payload, kind=item.kind, document_id=item.document_id,
+                              sender_org=item.sender_org, recipient_org=item.recipient_org, code=item.code)
+    except Exception as error:  # recorded by settle(): the message is retried or marked refused
+        return error
+
+
+def settle(outbox_id: int, outcome: SendResult | Exception) -> str:
+    row = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        return "skipped"
+    if row.state == "pending":
+        _record(row, "http", outcome)
     return row.state
 
 
 def _attempt(row: OutboxMessage) -> None:
+    """Send through a connector that stays in this database, inside a savepoint."""
     from .connectors import route_for
 
     try:
         with db.session.begin_nested():
             connector = route_for(row.recipient_org)
-            result = connector.send(row.payload, kind=row.kind, document_id=row.document_id,
-                                    sender_org=row.sender_org, recipient_org=row.recipient_org, code=row.code)
-    except AxisRefusedError as error:
-        row.state, row.last_error, row.attempts = "refused", error.message[:2000], row.attempts + 1
+            outcome: SendResult | Exception = connector.send(
+                row.payload, kind=row.kind, document_id=row.document_id, sender_org=row.sender_org,
+                recipient_org=row.recipient_org, code=row.code)
+            name = connector.name
+    except Exception as error:  # any failure leaves the message queued for the next try, never lost
+        outcome, name = error, ""
+    _record(row, name, outcome)
+
+
+def _record(row: OutboxMessage, route: str, outcome: SendResult | Exception) -> None:
+    if isinstance(outcome, AxisRefusedError):
+        row.state, row.last_error, row.attempts = "refused", outcome.message[:2000], row.attempts + 1
         log.warning("outbox %s (%s %s -> %s) refused for good: %s", row.id, row.kind, row.document_id,
-                    row.recipient_org, error.log)
+                    row.recipient_org, outcome.log)
         handler = _HANDLERS.get("undeliverable")
         if handler is not None:
-            handler(row.kind, row.document_id, row.recipient_org, error.message)
-        db.session.flush()
-        return
-    except Exception as error:  # any failure leaves the message queued for the next try, never lost
+            handler(row.kind, row.document_id, row.recipient_org, outcome.message)
+    elif isinstance(outcome, Exception):
         row.attempts += 1
         delay = min(settings.retry_base_seconds() * 2 ** (row.attempts - 1), settings.retry_max_seconds())
         row.next_attempt_at = clock.now() + dt.timedelta(seconds=delay)
-        text = getattr(error, "log", None) or f"{type(error).__name__}: {error}"
+        text = getattr(outcome, "log", None) or f"{type(outcome).__name__}: {outcome}"
         row.last_error = str(text)[:2000]
         log.warning("outbox %s (%s %s -> %s) attempt %s failed, next in %.0f s: %s", row.id, row.kind,
                     row.document_id, row.recipient_org, row.attempts, delay, text)
-        db.session.flush()
-        return
-    row.state, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
-    row.route = connector.name
-    row.remote_id = ",".join(result.remote_ids)[:64] or None
-    row.last_error = None
+    else:
+        row.state, row.sent_at, row.attempts = "sent", clock.now(), row.attempts + 1
+        row.route = route
+        row.remote_id = ",".join(outcome.remote_ids)[:64] or None
+        row.last_error = None
     db.session.flush()
 
 

@@ -83,7 +83,7 @@ def axis(app, tmp_path, signing):
     saved = {k: app.config.get(k) for k in ("QLVB_AXIS_URL", "QLVB_AXIS_SYSTEM_CODE", "QLVB_AXIS_TOKEN",
                                              "QLVB_AXIS_TIMEOUT", "QLVB_EXCHANGE_RETRY_BASE")}
     app.config.update({"QLVB_AXIS_URL": f"http://127.0.0.1:{port}/axis/v1", "QLVB_AXIS_SYSTEM_CODE": "QLVBA",
-                       "QLVB_AXIS_TOKEN": "token-of-a", "QLVB_AXIS_TIMEOUT": 20, "QLVB_EXCHANGE_RETRY_BASE": 1})
+                       "QLVB_AXIS_TOKEN": "token-of-a", "QLVB_AXIS_TIMEOUT": 20, "QLVB_EXCHANGE_RETRY_BASE": 30})
     peers: list[Peer] = []
 
     def make(a_org: str) -> Peer:

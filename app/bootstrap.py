@@ -8,11 +8,13 @@ def register_domain_steps() -> None:
     from app.assignments.steps import register_step_kinds as assignments
     from app.cases.services import register_step_kinds as cases
     from app.designer.definitions import process_kinds_from_definitions
+    from app.documents.packages import register_exchange_handlers
     from app.documents.steps import register_step_kinds as documents
     from app.opinions.steps import register_step_kinds as opinions
     from app.workflow.steps import set_extra_process_kinds
 
     documents()
+    register_exchange_handlers()  # what a received edXML package or status message means (app/liaison)
     assignments()
     opinions()
     cases()

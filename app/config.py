@@ -123,6 +123,16 @@ def build_config() -> dict[str, object]:
         "QLVB_JOB_INTERVAL": _int("QLVB_JOB_INTERVAL", 60),
         # Province-wide switch read where mail is sent (the delivery job): 0 = cancel queued messages unsent.
         "QLVB_MAIL_ENABLED": _bool("QLVB_MAIL_ENABLED", True),
+        # Document axis (app/liaison, app/axis): the external axis this deployment sends to and polls, and the
+        # systems it serves when it is the province's hub itself.
+        "QLVB_AXIS_URL": os.environ.get("QLVB_AXIS_URL", ""),
+        "QLVB_AXIS_SYSTEM_CODE": os.environ.get("QLVB_AXIS_SYSTEM_CODE", ""),
+        "QLVB_AXIS_TOKEN": os.environ.get("QLVB_AXIS_TOKEN", ""),
+        "QLVB_AXIS_TIMEOUT": _int("QLVB_AXIS_TIMEOUT", 30),
+        "QLVB_AXIS_HUB_SYSTEMS": os.environ.get("QLVB_AXIS_HUB_SYSTEMS", ""),
+        "QLVB_EXCHANGE_INLINE": _bool("QLVB_EXCHANGE_INLINE", True),
+        "QLVB_EXCHANGE_RETRY_BASE": _int("QLVB_EXCHANGE_RETRY_BASE", 30),
+        "QLVB_EXCHANGE_RETRY_MAX": _int("QLVB_EXCHANGE_RETRY_MAX", 3600),
         "QLVB_SMTP_HOST": os.environ.get("QLVB_SMTP_HOST", ""),
         "QLVB_SMTP_PORT": _int("QLVB_SMTP_PORT", 25),
         "QLVB_MAIL_FROM": os.environ.get("QLVB_MAIL_FROM", f"qlvb@{domain_suffix}"),

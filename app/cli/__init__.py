@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (  # noqa: F401  (each adds its commands to the group)
+    axis,  # axis send, poll, outbox
     doctor,  # doctor
     ops,  # backup, restore, audit, maintenance
     storage,  # storage migrate, check, sweep

@@ -106,6 +106,7 @@ class Document(Model):
         Index("ix_document_duplicate", "agency_id", "direction", "notation_key", "issue_date"),
         Index("ix_document_source", "source_document_id"),
         Index("ix_document_lead_department", "lead_department_id"),
+        Index("ix_document_exchange_id", "exchange_document_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,6 +151,9 @@ class Document(Model):
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
 
     source_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    # The edXML DocumentId ("<OrganId>,<YYYY/MM/DD>,<number>/<notation>"): given at delivery to an issued
+    # document, carried by every copy received over the axis (app/liaison).
+    exchange_document_id: Mapped[str | None] = mapped_column(String(160))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
@@ -281,6 +285,7 @@ class Delivery(Model):
     __table_args__ = (
         Index("ix_delivery_document", "document_id"),
         Index("ix_delivery_incoming", "incoming_document_id"),
+        Index("ix_delivery_recipient_org", "document_id", "recipient_org_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -288,6 +293,7 @@ class Delivery(Model):
     recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     recipient_code: Mapped[str] = mapped_column(String(64), nullable=False)
     recipient_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    recipient_org_id: Mapped[str | None] = mapped_column(String(32))  # mã định danh the statuses come from
     incoming_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     status_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)

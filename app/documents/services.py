@@ -595,9 +595,13 @@ def apply_draft_fields(doc: Document, data: Mapping[str, Any], *, creating: bool
         if codes:
             known = set(db.session.scalars(select(Agency.code).where(Agency.code.in_(codes),
                                                                       Agency.active.is_(True))))
-            unknown = [c for c in codes if c not in known]
+            from app.liaison.organs import is_organ_id
+
+            # Agencies outside this deployment are named by their mã định danh (sent over the axis).
+            unknown = [c for c in codes if c not in known and not is_organ_id(c)]
             if unknown:
-                inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown))
+                inp.error("recipient_agency_codes", "Không có cơ quan: " + ", ".join(unknown)
+                          + " (chọn cơ quan trong hệ thống hoặc nhập mã định danh dạng 000.00.00.H61)")
         values["recipient_agency_codes"] = list(dict.fromkeys(codes))
     if "urgency" in present:
         values["urgency"] = inp.choice("urgency", URGENCIES, doc.urgency or "thuong")
@@ -773,63 +777,58 @@ def register_outgoing_backlog(agency_id: int, *, actor: ActorRef, items: Sequenc
 
 
 def deliver_outgoing(document_id: int) -> list[int]:
-    """Send an issued document to the province's agencies named as recipients (liên thông).
+    """Send an issued document to its recipients (liên thông), each as an edXML package (QCVN 102:2016).
 
     What travels is exactly the issued file: the one sealed with the agency signature and the signed
     appendices (or, for an agency issuing on paper, the signed scan); a document without it is refused.
-    Each recipient gets an incoming document awaiting registration with the metadata it carries, its own
-    ``incoming`` process, and verifies the signatures itself against its own trust roots. Returns their ids.
+    Recipients are agencies of this deployment (by code) or outside it (by mã định danh); each package is
+    queued in the outbox in this transaction (app.liaison) and the receiving side lands it as "chờ vào sổ"
+    (packages.receive_package). Returns the ids of the copies already made in this deployment.
     """
+    from app.liaison import services as liaison
+    from app.liaison.organs import is_organ_id, organ_id_of
+
+    from . import packages
+
     doc = _locked_document(document_id)
     if doc.status not in ("issued", "delivered") or doc.number is None:
         raise DocumentStateError("Văn bản chưa được phát hành, chưa thể gửi")
     files = _deliverable(doc)
-    already = set(db.session.scalars(select(Document.agency_id).where(Document.source_document_id == doc.id,
-                                                                      Document.direction == "incoming")))
-    targets = list(db.session.scalars(
-        select(Agency).where(Agency.code.in_(doc.recipient_agency_codes or []), Agency.active.is_(True),
-                             Agency.id != doc.agency_id)
-    ))
-    sender_user = doc.created_by_id
-    created: list[int] = []
-    now = clock.now()
-    store = default_storage()
-    for target in sorted(targets, key=lambda a: a.id):
-        if target.id in already:
+    agency = db.session.get(Agency, doc.agency_id)
+    assert agency is not None
+    if doc.exchange_document_id is None:
+        doc.exchange_document_id = packages.document_id_of(doc, agency)
+    sender_org = organ_id_of(agency)
+    codes = list(doc.recipient_agency_codes or [])
+    local = {a.code: a for a in db.session.scalars(
+        select(Agency).where(Agency.code.in_(codes), Agency.active.is_(True), Agency.id != doc.agency_id))}
+    targets: list[tuple[str, str, Agency | None]] = []
+    for code in codes:
+        if code in local:
+            targets.append((organ_id_of(local[code]), local[code].name, local[code]))
+        elif is_organ_id(code) and code != sender_org:
+            from app.liaison.organs import local_agency
+
+            here = local_agency(code)
+            targets.append((code, here.name if here is not None else code, here))
+    already = {d.recipient_org_id or d.recipient_code for d in deliveries.deliveries_of(doc.id)}
+    seen: set[str] = set()
+    for organ_id, name, target in targets:
+        if organ_id in already or organ_id in seen or (target is not None and target.code in already):
             continue
-        incoming = Document(
-            agency_id=target.id, direction="incoming", status="awaiting_registration", confidentiality="thuong",
-            doc_type_id=doc.doc_type_id, number_notation=doc.number_notation, issuer_name=doc.issuer_name,
-            issuer_org_id=doc.issuer_org_id, issue_date=doc.issue_date, summary=doc.summary,
-            signer_name=doc.signer_name, signer_position=doc.signer_position, pages=doc.pages, urgency=doc.urgency,
-            recipients=doc.recipients, recipient_agency_codes=[], due_date=doc.due_date, channel="electronic",
-            received_at=now, arrival_date=now.astimezone(clock.VN_TZ).date(), back_entered=False,
-            source_document_id=doc.id, created_at=now, updated_at=now,
-        )
-        for att in files:
-            row = Attachment(
-                filename=att.filename, content_type=att.content_type, size=att.size, sha256=att.sha256,
-                storage_key=att.storage_key, kind="original" if att.kind != "scan" else "scan",
-                page_count=att.page_count, text_content=att.text_content, created_at=now,
-            )
-            incoming.attachments.append(row)
-            if att.content_type == "application/pdf":
-                # The receiving agency's own verdict, against its own trust roots (never the sender's).
-                verify_attachment(row, store.get(att.storage_key), agency_code=target.code)
-        _summarise_signatures(incoming)
-        db.session.add(incoming)
-        db.session.flush()
-        refresh_search_text(incoming)
-        deliveries.record_sent(doc, target, incoming)
-        # The receiving agency's process is started on behalf of the sender (the only person known here).
-        system = ActorRef(user_id=sender_user or 0, agency_id=target.id, roles=frozenset({"clerk"}))
-        wf.start_instance(target.id, INCOMING_PROCESS, subject_type="incoming", subject_id=incoming.id,
-                          data=_workflow_data(incoming, {"source_document_id": doc.id}), actor=system)
-        created.append(incoming.id)
+        seen.add(organ_id)
+        recipient = packages.OrganInfo(organ_id=organ_id, organ_name=name)
+        payload = packages.build_package(doc, agency, files, recipient)
+        deliveries.record_sent(doc, organ_id=organ_id, name=name, agency=target)
+        liaison.enqueue("package", payload, document_id=doc.exchange_document_id, sender_org=sender_org,
+                        recipient_org=organ_id)
     doc.status = "delivered"
-    doc.updated_at = now
+    doc.updated_at = clock.now()
     db.session.flush()
-    if created:
+    created = list(db.session.scalars(select(Document.id).where(
+        Document.exchange_document_id == doc.exchange_document_id, Document.direction == "incoming",
+        Document.id != doc.id).order_by(Document.id)))
+    if seen:
         signals.document_delivered.send(None, document_id=doc.id, agency_id=doc.agency_id, delivered_ids=created)
     return created
 

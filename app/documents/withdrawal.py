@@ -46,7 +46,7 @@ def return_received(document_id: int, *, actor: ActorRef, reason: str | None) ->
     doc = _locked_document(document_id)
     if doc.agency_id != actor.agency_id or "clerk" not in actor.roles:
         raise PermissionDeniedError("Chỉ văn thư của cơ quan nhận được trả lại văn bản")
-    if doc.direction != "incoming" or doc.source_document_id is None:
+    if doc.direction != "incoming" or (doc.source_document_id is None and doc.exchange_document_id is None):
         raise DocumentStateError("Chỉ văn bản điện tử nhận qua liên thông mới trả lại được cho nơi gửi")
     if doc.status != "awaiting_registration":
         raise DocumentStateError("Văn bản đã được vào sổ; không trả lại được nữa")
@@ -54,10 +54,9 @@ def return_received(document_id: int, *, actor: ActorRef, reason: str | None) ->
     now = clock.now()
     doc.status, doc.returned_at, doc.returned_reason, doc.updated_at = "returned", now, text, now
     _cancel_process(doc, actor, f"Trả lại nơi gửi: {text}")
+    # The sender hears it from the status 02 message (deliveries.apply_status), wherever it is.
     deliveries.advance(doc, "returned", note=text, actor_name=_name(actor))
     db.session.flush()
-    signals.document_returned.send(None, document_id=doc.source_document_id, incoming_document_id=doc.id,
-                                   agency_id=doc.agency_id, reason=text)
     _audit("document_returned", actor, doc.id, reason=text)
     return document_info(doc)
 
@@ -74,21 +73,55 @@ def recall_outgoing(document_id: int, *, actor: ActorRef, reason: str | None) ->
     doc.status, doc.recalled_at, doc.recalled_by_id, doc.recall_reason = "recalled", now, actor.user_id, text
     doc.updated_at = now
     _cancel_process(doc, actor, f"Thu hồi: {text}")
-    copies = list(db.session.scalars(
-        select(Document).where(Document.source_document_id == doc.id, Document.direction == "incoming")
-        .with_for_update()))
-    for copy in copies:
-        system = ActorRef(user_id=actor.user_id, agency_id=copy.agency_id, roles=frozenset({"clerk"}))
-        copy.status, copy.updated_at = "withdrawn", now
-        copy.recalled_at, copy.recall_reason = now, text
-        _cancel_process(copy, system, f"Nơi gửi thu hồi văn bản: {text}")
-        deliveries.advance(copy, "recalled", note=text, actor_name=_name(actor))
-        _audit("document_withdrawn", system, copy.id, reason=text, source_document_id=doc.id)
+    # Each recipient's system gets the sender's own recall message; a copy made before packages existed (no
+    # DocumentId) is withdrawn here directly.
+    from app.liaison import services as liaison
+    from app.liaison.organs import organ_id_of
+    from app.tenancy.models import Agency
+
+    from . import packages
+
+    agency = db.session.get(Agency, doc.agency_id)
+    assert agency is not None
+    by_name = _name(actor)
+    copies: list[Document] = []
+    for row in deliveries.deliveries_of(doc.id):
+        if row.status in ("returned", "recalled"):
+            continue
+        if row.recipient_org_id and doc.exchange_document_id:
+            recipient = packages.OrganInfo(organ_id=row.recipient_org_id, organ_name=row.recipient_name)
+            deliveries.mark_recalled(row, note=text, actor_name=by_name)
+            liaison.enqueue("recall", packages.build_recall(doc, agency, recipient, text),
+                            document_id=doc.exchange_document_id, sender_org=organ_id_of(agency),
+                            recipient_org=row.recipient_org_id)
+        elif row.incoming_document_id is not None:
+            copy = db.session.get(Document, row.incoming_document_id)
+            if copy is not None and copy.status != "withdrawn":
+                withdraw_copy(copy, reason=text, actor_name=by_name, user_id=actor.user_id, notify=False)
+                copies.append(copy)
+            deliveries.mark_recalled(row, note=text, actor_name=by_name)
     db.session.flush()
     signals.document_recalled.send(None, document_id=doc.id, agency_id=doc.agency_id, reason=text,
                                    withdrawn=[(c.agency_id, c.id) for c in copies])
     _audit("document_recalled", actor, doc.id, reason=text, copies=len(copies))
     return document_info(doc)
+
+
+def withdraw_copy(copy: Document, *, reason: str, actor_name: str | None, user_id: int = 0,
+                  notify: bool = True) -> None:
+    """The recipient's side of a recall: hide the copy from staff (kept for audit) and stop its steps."""
+    now = clock.now()
+    system = ActorRef(user_id=user_id, agency_id=copy.agency_id, roles=frozenset({"clerk"}))
+    copy.status, copy.updated_at = "withdrawn", now
+    copy.recalled_at, copy.recall_reason = now, reason
+    _cancel_process(copy, system, f"Nơi gửi thu hồi văn bản: {reason}")
+    deliveries.advance(copy, "recalled", note=reason, actor_name=actor_name)
+    db.session.flush()
+    _audit("document_withdrawn", system, copy.id, reason=reason, source_document_id=copy.source_document_id,
+           exchange_document_id=copy.exchange_document_id)
+    if notify:
+        signals.document_recalled.send(None, document_id=copy.source_document_id, agency_id=copy.agency_id,
+                                       reason=reason, withdrawn=[(copy.agency_id, copy.id)])
 
 
 def _name(actor: ActorRef) -> str | None:

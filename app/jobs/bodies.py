@@ -76,6 +76,53 @@ def deliver_email(outbox_id: int | None = None) -> int:
     return sent
 
 
+def send_outbox(outbox_id: int | None = None) -> int:
+    """Send every due edXML message (or one), each committed on its own: a failure only delays that one.
+    A message for an external axis crosses the network with no transaction open (no lock held meanwhile)."""
+    from app.liaison.services import claim, due_ids, settle, transmit
+
+    ids = [outbox_id] if outbox_id is not None else due_ids()
+    db.session.rollback()  # end the read: on SQLite it would hold the lock the sends need
+    sent = 0
+    for one in ids:
+        try:
+            item = claim(one)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        if isinstance(item, str):
+            sent += int(item == "sent")
+            continue
+        outcome = transmit(item)
+        sent += _committed(lambda one=one, outcome=outcome: int(settle(one, outcome) == "sent"))
+    return sent
+
+
+def poll_axis() -> int:
+    """Fetch what the external axis holds for our agencies; each is received and committed, then acknowledged
+    (a lost acknowledgement only brings a duplicate next time, which the inbox recognises)."""
+    from app.axis import AxisUnavailableError
+    from app.liaison.services import ack_external, poll_external, receive
+
+    try:
+        messages = poll_external()
+    except AxisUnavailableError as error:
+        log.warning("axis poll: %s", error.log)
+        return 0
+    received = 0
+    for message in messages:
+        try:
+            _committed(lambda m=message: int(bool(receive(m.payload, recipient_org=m.recipient_org, via="http"))))
+            ack_external(message.id)
+            received += 1
+        except AxisUnavailableError as error:
+            log.warning("axis ack of %s: %s", message.id, error.log)
+        except Exception:  # one bad message must not stop the others; it stays on the axis
+            log.exception("axis message %s could not be received", message.id)
+    return received
+
+
 # name -> body, as Celery knows them and as the embedded scheduler runs them (in this order).
 PERIODIC: dict[str, Callable[[], int]] = {
     "workflow.fire_due_timers": fire_due_timers,
@@ -83,4 +130,6 @@ PERIODIC: dict[str, Callable[[], int]] = {
     "opinions.send_reminders": send_opinion_reminders,
     "dossiers.send_deposit_reminders": send_deposit_reminders,
     "notifications.deliver_email": deliver_email,
+    "interchange.send_outbox": send_outbox,
+    "interchange.poll_axis": poll_axis,
 }

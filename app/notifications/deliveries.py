@@ -50,32 +50,40 @@ def on_delivery_status_changed(sender: Any, document_id: int | None = None, deli
 
 
 def on_document_returned(sender: Any, document_id: int | None = None, incoming_document_id: int | None = None,
-                         agency_id: int | None = None, reason: str | None = None, **_: Any) -> None:
+                         agency_id: int | None = None, reason: str | None = None, delivery_id: int | None = None,
+                         **_: Any) -> None:
     doc = db.session.get(Document, document_id) if document_id is not None else None
     if doc is None:
         return
-    row = db.session.scalar(select(Delivery).where(Delivery.incoming_document_id == incoming_document_id))
+    if delivery_id is not None:  # the recipient may be outside this deployment: no copy id here
+        row = db.session.get(Delivery, delivery_id)
+    else:
+        row = db.session.scalar(select(Delivery).where(Delivery.incoming_document_id == incoming_document_id))
     where = row.recipient_name if row is not None else "Nơi nhận"
+    key = f"returned:{incoming_document_id}" if incoming_document_id is not None else f"returned:d{delivery_id}"
     services.notify(_senders(doc), agency_id=doc.agency_id, kind="document_returned", urgent=True,
                     title=f"{where} trả lại văn bản {_title(doc)}",
                     body=f"{doc.summary}\nLý do trả lại: {reason or '(không nêu)'}",
-                    link=_document_link(doc.id), dedupe_key=f"returned:{incoming_document_id}")
+                    link=_document_link(doc.id), dedupe_key=key)
 
 
 def on_document_recalled(sender: Any, document_id: int | None = None, reason: str | None = None,
                          withdrawn: list[tuple[int, int]] | None = None, **_: Any) -> None:
     source = db.session.get(Document, document_id) if document_id is not None else None
-    if source is None:
-        return
-    issuer = db.session.scalar(select(Agency.name).where(Agency.id == source.agency_id)) or "Nơi gửi"
     for agency_id, copy_id in withdrawn or ():
+        # The issuer may be outside this deployment: the copy still says who issued what.
+        doc = source or db.session.get(Document, copy_id)
+        if doc is None:
+            continue
+        issuer = (db.session.scalar(select(Agency.name).where(Agency.id == source.agency_id)) if source is not None
+                  else doc.issuer_name) or "Nơi gửi"
         users = set(recipients(agency_id, candidate_user_id=None, candidate_role="clerk", candidate_department_id=None))
         users.update(u for u in db.session.scalars(
             select(HumanTask.completed_by_id).where(HumanTask.subject_type == "incoming",
                                                     HumanTask.subject_id == copy_id,
                                                     HumanTask.agency_id == agency_id)) if u is not None)
         services.notify(users, agency_id=agency_id, kind="document_recalled", urgent=True,
-                        title=f"{issuer} thu hồi văn bản {_title(source)}",
-                        body=f"{source.summary}\nLý do thu hồi: {reason or '(không nêu)'}\n"
+                        title=f"{issuer} thu hồi văn bản {_title(doc)}",
+                        body=f"{doc.summary}\nLý do thu hồi: {reason or '(không nêu)'}\n"
                              "Bản đã nhận được rút khỏi sổ và các bước đang xử lý đã dừng.",
                         link=_document_link(copy_id), dedupe_key=f"recalled:{copy_id}")

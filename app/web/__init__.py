@@ -15,6 +15,9 @@ def init_web(app: Flask, appbuilder: Any) -> None:
 
     params.install(app)
     ops.install(app)
+    from . import axis_hub
+
+    axis_hub.install(app)
     from . import account, security_headers
 
     security_headers.install(app)

@@ -47,7 +47,7 @@ def _recheck(values: dict[str, int]) -> None:
 
 
 def _resolve() -> object | None:
-    if request.endpoint in _OPEN_ENDPOINTS:
+    if request.endpoint in _OPEN_ENDPOINTS or request.blueprint == "axis_hub":  # systems, not agencies' staff
         g.agency = None
         return None
     cfg = current_app.config

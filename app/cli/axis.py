@@ -1,0 +1,53 @@
+"""`flask qlvb axis send|poll|outbox`: the document axis from the admin's terminal."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+from .main import qlvb
+
+
+@qlvb.group("axis")
+def axis() -> None:
+    """Liên thông văn bản: send the outbox now, poll the external axis, list what is waiting."""
+
+
+@axis.command("send")
+@with_appcontext
+def axis_send() -> None:
+    """Send every due message of the outbox now (what the job interchange.send_outbox does)."""
+    from app.jobs.bodies import send_outbox
+
+    click.echo(f"Đã gửi {send_outbox()} thông điệp.")
+
+
+@axis.command("poll")
+@with_appcontext
+def axis_poll() -> None:
+    """Fetch what the external axis (QLVB_AXIS_URL) holds for our agencies."""
+    from app.jobs.bodies import poll_axis
+
+    click.echo(f"Đã nhận {poll_axis()} thông điệp.")
+
+
+@axis.command("outbox")
+@click.option("--all", "show_all", is_flag=True, help="Also the messages already sent.")
+@with_appcontext
+def axis_outbox(show_all: bool) -> None:
+    """Messages not sent (pending with their last error, refused), oldest first."""
+    from app.liaison.models import OutboxMessage
+
+    counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    click.echo("Hộp thư đi: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) if counts
+               else "Hộp thư đi trống.")
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if not show_all:
+        query = query.where(OutboxMessage.state != "sent")
+    for row in db.session.scalars(query.limit(500)):
+        click.echo(f"#{row.id} {row.state:<8} {row.kind:<7} {row.code or '--'} {row.document_id} -> "
+                   f"{row.recipient_org}  lần thử {row.attempts}, lần sau {row.next_attempt_at:%Y-%m-%d %H:%M}"
+                   + (f"\n    lỗi: {row.last_error}" if row.last_error else ""))

@@ -6,7 +6,7 @@
   every copy of the cookie. Existing cookies carry no session id and are logged out once.
 
 Revision ID: 20261203_0200_login_sessions
-Revises: 20261202_0000_step_kinds_chain
+Revises: 20261203_0100_blob_store
 Create Date: 2026-12-03 02:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_0200_login_sessions"
-down_revision = "20261202_0000_step_kinds_chain"
+down_revision = "20261203_0100_blob_store"
 branch_labels = None
 depends_on = None
 

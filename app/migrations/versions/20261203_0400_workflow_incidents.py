@@ -1,7 +1,7 @@
 """workflow incidents: a timer or automatic step that failed, kept per instance until an admin acts
 
 Revision ID: 20261203_0400_workflow_incidents
-Revises: 20261202_0000_step_kinds_chain
+Revises: 20261203_0200_login_sessions
 Create Date: 2026-12-03 04:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_0400_workflow_incidents"
-down_revision = "20261202_0000_step_kinds_chain"
+down_revision = "20261203_0200_login_sessions"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """processes agencies create without code, and their cases
 
 Revision ID: 20261203_0900_process_definitions_cases
-Revises: 20261203_0500_notation_key
+Revises: 20261203_0600_exchange_outbox
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "20261203_0900_process_definitions_cases"
-down_revision = "20261203_0500_notation_key"
+down_revision = "20261203_0600_exchange_outbox"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Every node caches roles' permissions, org choices, effective forms and maintenan
 only while the counter it was built under is still the one here, read in a request's first query
 (app/core/revisions.py). A transaction that changes such a definition bumps its counter.
 
-Revision ID: 20261203_0800_cache_revisions
+Revision ID: 20261203_0950_cache_revisions
 Revises: 20261203_0900_process_definitions_cases
 Create Date: 2026-12-03 08:00:00
 
@@ -12,7 +12,7 @@ Create Date: 2026-12-03 08:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261203_0800_cache_revisions"
+revision = "20261203_0950_cache_revisions"
 down_revision = "20261203_0900_process_definitions_cases"
 branch_labels = None
 depends_on = None

@@ -5,7 +5,7 @@ only while the counter it was built under is still the one here, read in a reque
 (app/core/revisions.py). A transaction that changes such a definition bumps its counter.
 
 Revision ID: 20261203_0950_cache_revisions
-Revises: 20261203_0900_process_definitions_cases
+Revises: 20261203_0900_process_cases
 Create Date: 2026-12-03 08:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261203_0950_cache_revisions"
-down_revision = "20261203_0900_process_definitions_cases"
+down_revision = "20261203_0900_process_cases"
 branch_labels = None
 depends_on = None
 

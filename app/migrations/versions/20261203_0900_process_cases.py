@@ -1,6 +1,6 @@
 """processes agencies create without code, and their cases
 
-Revision ID: 20261203_0900_process_definitions_cases
+Revision ID: 20261203_0900_process_cases
 Revises: 20261203_0600_exchange_outbox
 Create Date: 2026-12-03 09:00:00
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "20261203_0900_process_definitions_cases"
+revision = "20261203_0900_process_cases"
 down_revision = "20261203_0600_exchange_outbox"
 branch_labels = None
 depends_on = None

@@ -29,3 +29,21 @@ def child_exit(server, worker):  # noqa: ARG001  (gunicorn's hook signature)
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+if os.environ.get("QLVB_LOG_FORMAT", "text") == "json":
+    # gunicorn's own lines (start, worker boot and exit, timeouts) in the app's JSON format too: one collector
+    # parser for the whole journal. The app's loggers get their handler from create_app.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.core.logs.formatter", "fmt": "json"}},
+        "filters": {"request_id": {"()": "app.core.logs.RequestIdFilter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"],
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+    }

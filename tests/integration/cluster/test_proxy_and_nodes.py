@@ -56,6 +56,9 @@ def test_request_id_goes_in_and_out_and_into_the_node_log(cluster: Cluster, make
     assert line is not None
     assert line["path"] == "/login/" and line["status"] == 200 and line["level"] == "INFO"
     assert line["remote_addr"] == "127.0.0.42"  # the client nginx saw, not nginx's own 127.0.0.1
+    # gunicorn's own lines are JSON too (deploy/gunicorn.conf.py), so the journal has one format.
+    booted = [line for line in cluster.nodes[0].log_lines() if line.get("logger") == "gunicorn.error"]
+    assert any(line["message"].startswith("Booting worker") for line in booted)
 
 
 def test_audit_log_records_the_forwarded_client_not_nginx(cluster: Cluster, make_agency: Callable[..., Any],

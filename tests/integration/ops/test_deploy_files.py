@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,13 @@ def test_example_environment_names_only_documented_keys() -> None:
 
 PGBOUNCER_INI = """\
 [databases]
-* = host=127.0.0.1 port={pg_port}
+* = host=127.0.0.1 port={pg_port} user={user}
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = {port}
 unix_socket_dir =
 auth_type = any
+; "any" logs in to PostgreSQL as the user named above (the test server trusts loopback)
 pool_mode = transaction
 default_pool_size = 3
 max_client_conn = 100
@@ -75,14 +77,18 @@ NODE_SCRIPT = textwrap.dedent("""
     from app import create_app
     app = create_app()
     client = app.test_client()
+    failures = []
     def ready(_):
-        return client.get("/readyz", base_url="http://10.0.0.1").status_code
+        resp = client.get("/readyz", base_url="http://10.0.0.1")
+        if resp.status_code != 200:
+            failures.append(resp.get_json())
+        return resp.status_code
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(ready, range(40)))
     with app.app_context():
         from app.ops.checks import migrations, agency_processes
         checks = [migrations().ok, agency_processes().ok]
-    print(json.dumps({"codes": codes, "checks": checks,
+    print(json.dumps({"codes": codes, "checks": checks, "failures": failures[:2],
                       "connect_args": app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args")}))
 """)
 
@@ -95,11 +101,15 @@ def test_example_environment_serves_through_pgbouncer_transaction_pooling(app: A
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     port = free_port()
-    work = tmp_path / "pgbouncer"
-    work.mkdir()
-    work.chmod(0o777)  # pgbouncer drops root for nobody and writes its log here
+    # pgbouncer drops root for nobody: its folder must be reachable by nobody (pytest's tmp_path is not).
+    holder = tempfile.TemporaryDirectory(prefix="qlvb-pgbouncer-")
+    work = Path(holder.name)
+    work.chmod(0o755)
+    (work / "pgbouncer.log").touch(mode=0o666)
+    (work / "pgbouncer.log").chmod(0o666)
     ini = work / "pgbouncer.ini"
-    ini.write_text(PGBOUNCER_INI.format(pg_port=url.port or 5432, port=port, work=work))
+    ini.write_text(PGBOUNCER_INI.format(pg_port=url.port or 5432, port=port, work=work,
+                                       user=url.username or "postgres"))
     command = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(ini)]
     if os.geteuid() == 0:
         command[1:1] = ["-u", "nobody"]
@@ -122,8 +132,10 @@ def test_example_environment_serves_through_pgbouncer_transaction_pooling(app: A
         assert result.returncode == 0, result.stderr[-4000:]
         report = json.loads(result.stdout.strip().splitlines()[-1])
         assert report["connect_args"] == {"prepare_threshold": None}
-        assert report["codes"] == [200] * 40  # the same statements 40 times over 3 server connections
+        # The same statements 40 times, 8 at once, over 3 server connections: no "prepared statement … does not exist".
+        assert report["codes"] == [200] * 40, json.dumps(report["failures"], ensure_ascii=False)[:3000]
         assert report["checks"] == [True, True]
         assert "prepared statement" not in result.stderr
     finally:
         stop(bouncer, sig=signal.SIGINT)
+        holder.cleanup()

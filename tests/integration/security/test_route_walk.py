@@ -27,6 +27,9 @@ PUBLIC_ENDPOINTS = {
     "UtilView.back",          # FAB's "back" redirect helper, no data
     "ops.healthz",            # {"status": "ok"}: the process answers (load balancers, systemd)
     "ops.readyz",             # which of database, broker, storage answer; no data (ops.metrics needs its token)
+    "pwa.manifest",           # the web app's manifest: names and icons, no data
+    "pwa.service_worker",     # the shell cache script: static file list, no data
+    "pwa.offline",            # "Không có kết nối mạng" page shown by the service worker
 }
 PUBLIC_PREFIXES = ("QlvbAuthDBView.", "QlvbAuthLDAPView.", "AuthDBView.")  # login, logout
 # Pages that list other agencies' officials ON PURPOSE: inter-agency opinion requests are addressed to

@@ -300,7 +300,7 @@ class QlvbResetPasswordView(BaseView):
                 else:
                     flash(f"Đã đặt lại mật khẩu của {target.username}; mọi phiên đăng nhập của tài khoản đã "
                           "kết thúc và người dùng phải đổi mật khẩu ở lần đăng nhập tới.", "success")
-                    return redirect(url_for("UserDBModelView.show", pk=target.id))
+                    return redirect(url_for(f"{type(self.appbuilder.sm.user_view).__name__}.show", pk=target.id))
         return self.render_template("account/reset_password.html", form=form, errors=errors, target=target,
                                     policy=password_policy())
 

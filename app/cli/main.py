@@ -25,6 +25,9 @@ def run_init() -> None:
     from app.tenancy.services import import_agencies
 
     upgrade(directory=str(Path(current_app.root_path) / "migrations"), revision="heads")
+    # FAB grants every permission it adds to the admin role: that role must exist first (FAB_CREATE_DB is off).
+    sm = appbuilder.sm
+    sm.find_role(sm.auth_role_admin) or sm.add_role(sm.auth_role_admin)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder)
     import_agencies(Path(current_app.config["QLVB_AGENCIES_DIR"]))

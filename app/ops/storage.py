@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.assignments.models import WorkFile
+from app.cases.models import CaseFile
 from app.documents.models import Attachment
 from app.documents.storage import (
     BlobChecksumError,
@@ -33,7 +34,7 @@ from app.opinions.models import OpinionFile
 log = logging.getLogger("qlvb.storage")
 
 # Every model whose rows name a blob (grep storage_key app/**/models.py). A new one must be added here.
-REFERENCING: tuple[Any, ...] = (Attachment, WorkFile, OpinionFile, ExchangeFile)
+REFERENCING: tuple[Any, ...] = (Attachment, WorkFile, OpinionFile, ExchangeFile, CaseFile)
 PAGE = 500
 
 

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.tenancy.queries import staff_of
 
 from .auth import current_actor
-from .uploads import send_blob
+from .uploads import opens_inline, send_blob
 
 PAGE_SIZE = 30
 
@@ -111,9 +111,8 @@ class ExchangeView(BaseView):
             info, stream = queries.file_stream_for(actor, file_id)
         except NotFoundError:
             abort(404)
-        # Images open in the browser; a PDF is a download (it could act when opened: /OpenAction, JavaScript).
         return send_blob(stream, filename=info.filename, content_type=info.content_type,
-                         inline=info.content_type in {"image/png", "image/jpeg"})
+                         inline=opens_inline(stream, info.content_type))
 
 
 register_common_grants("ExchangeView", ("can_index", "can_new", "can_show", "can_reply", "can_file"))

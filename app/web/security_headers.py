@@ -40,9 +40,15 @@ def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     response.headers.pop("Expires", None)
-    response.headers.pop("ETag", None)
-    response.headers.pop("Last-Modified", None)
+    if not getattr(response, KEEPS_ETAG, False):
+        response.headers.pop("ETag", None)
+        response.headers.pop("Last-Modified", None)
     return response
+
+
+# A stored file's ETag is its SHA-256: a download manager resuming a large file with Range + If-Range needs it,
+# and it says nothing the file does not (app.web.uploads.send_blob sets this on its responses).
+KEEPS_ETAG = "qlvb_keeps_etag"
 
 
 def install(app: Flask) -> None:

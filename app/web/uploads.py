@@ -16,7 +16,9 @@ from flask import Response, abort, current_app, request, stream_with_context
 from werkzeug.datastructures import Range
 
 from app.documents.attachments import UploadInfo
+from app.documents.filetypes import pdf_is_active
 from app.documents.storage import BlobStream, open_blob
+from app.web.security_headers import KEEPS_ETAG
 
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
@@ -36,6 +38,19 @@ def send_stored(row: Any, *, what: str = "file") -> Response:
         abort(404)
     stream = open_blob(row.storage_key, ref=f"{what} {row.id}")
     return send_blob(stream, filename=row.filename, content_type=row.content_type)
+
+
+# A PDF bigger than this is not read whole just to decide how it opens: it is a download.
+INLINE_PDF_CHECK_LIMIT = 32 * 1024 * 1024
+
+
+def opens_inline(stream: BlobStream, content_type: str | None) -> bool:
+    """Images and passive PDFs may open in the browser; a PDF that acts when opened (/OpenAction, JavaScript)
+    and anything else is a download."""
+    if content_type in {"image/png", "image/jpeg"}:
+        return True
+    return (content_type == "application/pdf" and stream.size <= INLINE_PDF_CHECK_LIMIT
+            and not pdf_is_active(stream.read()))
 
 
 def _byte_range(rng: Range, size: int) -> tuple[int, int] | None:
@@ -61,20 +76,16 @@ def send_blob(stream: BlobStream, *, filename: str, content_type: str | None, in
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename, safe='')}",
         "X-Content-Type-Options": "nosniff",
         "Accept-Ranges": "bytes",
-        "Cache-Control": "private, no-cache",
+        "Cache-Control": "no-store",  # never kept by a browser or a proxy (app.web.security_headers)
     }
     if request.if_none_match and (request.if_none_match.star_tag or request.if_none_match.contains_weak(etag)):
-        resp = Response(status=304, headers=headers)
-        resp.set_etag(etag)
-        return resp
+        return _validated(Response(status=304, headers=headers), etag)
     accel = current_app.config.get("QLVB_X_ACCEL_REDIRECT") or ""
     if accel and stream.local_path is not None:
         if on_send is not None:
             on_send()
-        resp = Response(b"", mimetype=mimetype, headers={**headers, "X-Accel-Redirect": accel.rstrip("/") + "/"
-                                                          + stream.key})
-        resp.set_etag(etag)
-        return resp
+        return _validated(Response(b"", mimetype=mimetype, headers={
+            **headers, "X-Accel-Redirect": accel.rstrip("/") + "/" + stream.key}), etag)
     start, stop, status = 0, stream.size, 200
     rng = request.range
     if_range = request.if_range
@@ -83,9 +94,8 @@ def send_blob(stream: BlobStream, *, filename: str, content_type: str | None, in
     if range_applies and rng is not None:
         wanted = _byte_range(rng, stream.size)
         if wanted is None:
-            resp = Response(status=416, headers={**headers, "Content-Range": f"bytes */{stream.size}"})
-            resp.set_etag(etag)
-            return resp
+            return _validated(Response(status=416, headers={**headers, "Content-Range": f"bytes */{stream.size}"}),
+                              etag)
         (start, stop), status = wanted, 206
     if on_send is not None and start == 0:
         on_send()
@@ -95,5 +105,10 @@ def send_blob(stream: BlobStream, *, filename: str, content_type: str | None, in
     resp.content_length = stop - start
     if status == 206:
         resp.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{stream.size}"
+    return _validated(resp, etag)
+
+
+def _validated(resp: Response, etag: str) -> Response:
     resp.set_etag(etag)
+    setattr(resp, KEEPS_ETAG, True)
     return resp

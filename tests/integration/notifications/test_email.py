@@ -59,6 +59,15 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
+def _drain() -> int:
+    """Run the mail job until nothing is left (a run takes one batch; other tests may have queued mail)."""
+    sent = total = bodies.deliver_email()
+    while sent:
+        sent = bodies.deliver_email()
+        total += sent
+    return total
+
+
 def _outbox_for(address: str) -> list[EmailOutbox]:
     return list(db.session.scalars(select(EmailOutbox).where(EmailOutbox.to_addr == address)))
 
@@ -73,7 +82,7 @@ def test_notification_mail_is_sent_once_with_vietnamese_text(office: Any, smtp_s
         db.session.commit()  # the outbox row is written with the notification, in the same transaction
         (row,) = _outbox_for(person.account.email)
         assert row.status == "pending"
-        assert bodies.deliver_email() >= 1
+        assert _drain() >= 1
         assert bodies.deliver_email() == 0  # nothing left: never sent twice
     db.session.refresh(row)
     assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
@@ -143,7 +152,7 @@ def test_a_worker_without_smtp_leaves_mail_queued_and_logs(office: Any, smtp_ser
     assert row.status == "pending" and row.attempts == 0
     assert any("QLVB_SMTP_HOST is not configured" in r.getMessage() for r in caplog.records)
     with smtp_config(port):  # a worker that has SMTP sends it
-        assert bodies.deliver_email() >= 1
+        assert _drain() >= 1
     db.session.refresh(row)
     assert row.status == "sent"
     assert [m["Subject"] for to, m in inbox.messages if person.account.email in to] == ["Lịch họp giao ban"]

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from app.liaison.queries import TransmissionInfo
+
 from .models import Attachment, Document
 
 
@@ -99,6 +101,8 @@ class DeliveryInfo:
     status_at: dt.datetime
     reason: str | None
     events: tuple[DeliveryEventInfo, ...]
+    # The package's journey through the outbox (None inside a paper-only issue or before the outbox existed).
+    transmission: TransmissionInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
+from app.liaison.queries import transmissions_of
 from app.render import render_table_report
 from app.tenancy.models import Staff
 from app.workflow.info import ActorRef
@@ -307,11 +308,14 @@ def deliveries_for(agency_id: int, document_id: int, actor: ActorRef) -> list[De
         raise NotFoundError("Không tìm thấy văn bản hoặc bạn không có quyền xem văn bản này")
     rows = deliveries.deliveries_of(document_id)
     events = deliveries.events_of([r.id for r in rows])
+    exchange_id = db.session.scalar(select(Document.exchange_document_id).where(Document.id == document_id))
+    travelling = transmissions_of(exchange_id or "")
     return [DeliveryInfo(recipient_code=r.recipient_code, recipient_name=r.recipient_name, status=r.status,
                          label=deliveries.label(r.status), status_at=r.status_at, reason=r.reason,
                          events=tuple(DeliveryEventInfo(status=e.status, label=deliveries.label(e.status), at=e.at,
                                                         actor_name=e.actor_name, note=e.note)
-                                      for e in events[r.id]))
+                                      for e in events[r.id]),
+                         transmission=travelling.get(r.recipient_org_id or ""))
             for r in rows]
 
 

@@ -16,6 +16,7 @@ from app.interchange import OrganInfo, ResponseForInfo, StatusCode, StatusInfo, 
 from app.jobs import bodies
 from app.liaison import services as liaison
 from app.liaison.models import InboxMessage, OutboxMessage
+from app.web.context import vn_datetime
 from app.workflow import services as wf
 from tests.integration.documents.test_outgoing import _draft, _task, _to_signature
 
@@ -118,7 +119,7 @@ def test_statuses_out_of_order_or_twice_never_go_backwards(office, signing) -> N
     assert delivery.status == "processing" and events == ["sent", "arrived", "assigned", "processing"]
 
 
-def test_no_route_keeps_the_message_and_backs_off(app, office, signing) -> None:
+def test_no_route_keeps_the_message_and_backs_off(app, office, signing, logged_in) -> None:
     sender = office(abbreviation="STTTT")
     app.config["QLVB_AXIS_URL"] = ""
     doc = _issue(sender, "000.55.00.G22", signing)  # a ministry outside the deployment, no axis configured
@@ -136,6 +137,11 @@ def test_no_route_keeps_the_message_and_backs_off(app, office, signing) -> None:
     assert 25 <= delays[0] <= 31 and 55 <= delays[1] <= 61 and 115 <= delays[2] <= 121
     (delivery,) = deliveries.deliveries_of(doc.id)
     assert (delivery.status, delivery.recipient_code) == ("sent", "000.55.00.G22")
+    # The sender's clerk sees that it has not left yet and when it is tried again, not the technical error.
+    page = logged_in(sender.accounts["clerk"]).get(f"/documents/{doc.id}").get_data(as_text=True)
+    retry = vn_datetime(row.next_attempt_at)
+    assert f"Chưa gửi được tới hệ thống của nơi nhận sau 3 lần thử; hệ thống sẽ tự gửi lại lúc {retry}" in page
+    assert "QLVB_AXIS_URL" not in page
 
 
 def test_the_admin_sees_what_waits_from_the_terminal(app, office, signing) -> None:

@@ -19,6 +19,7 @@ from app.designer.definitions import SUBJECT_TYPE, definition, definitions_for
 from app.designer.forms import effective_form
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
+from app.web.form_errors import attach_field_errors
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 
@@ -90,11 +91,8 @@ class CaseView(BaseView):
             except ValidationError as exc:
                 db.session.rollback()
                 title_error = " ".join(exc.field_errors.get("title", [])) or None
-                if form is not None:
-                    for name, messages in exc.field_errors.items():
-                        if name in form:
-                            form[name].errors = list(form[name].errors or []) + list(messages)
-                flash(exc.message, "danger")
+                elsewhere = attach_field_errors(form, exc.field_errors, beside=("title",))
+                flash(" ".join([exc.message, *elsewhere]), "danger")
             except DomainError as exc:
                 db.session.rollback()
                 log.warning("case of %s refused for user %s: %s", key, actor.user_id, exc.log)

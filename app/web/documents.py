@@ -29,6 +29,7 @@ from app.extensions import db
 from app.forms import build_form, render_form, uploaded_files, validate_submission
 from app.tenancy import roles as R
 from app.tenancy.queries import staff_for_user
+from app.web.form_errors import attach_field_errors
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.info import ActorRef
@@ -119,10 +120,8 @@ class DocumentView(BaseView):
                 duplicate = exc.message
             except ValidationError as exc:
                 db.session.rollback()
-                for name, messages in exc.field_errors.items():
-                    if name in form:
-                        form[name].errors = list(form[name].errors or []) + list(messages)
-                flash(exc.message, "danger")
+                elsewhere = attach_field_errors(form, exc.field_errors)
+                flash(" ".join([exc.message, *elsewhere]), "danger")
             except DomainError as exc:
                 db.session.rollback()
                 log.warning("%s refused for user %s: %s", form_key, actor.user_id, exc.log)

@@ -22,6 +22,7 @@ from app.documents.services import needs_signature_reason
 from app.extensions import db
 from app.forms import build_form, render_form, render_readonly, uploaded_files, validate_submission
 from app.tenancy.queries import staff_names
+from app.web.form_errors import attach_field_errors
 from app.workflow import progress
 from app.workflow import queries as wfq
 from app.workflow import services as wf
@@ -164,12 +165,7 @@ class TaskView(BaseView):
                     duplicate = exc.message
                 except ValidationError as exc:
                     db.session.rollback()
-                    elsewhere = []
-                    for name, messages in exc.field_errors.items():
-                        if name in form:
-                            form[name].errors = list(form[name].errors or []) + list(messages)
-                        else:  # an input of the step beside the form (a PIN, a reason): say it in the message
-                            elsewhere.extend(messages)
+                    elsewhere = attach_field_errors(form, exc.field_errors)
                     flash(" ".join([exc.message, *elsewhere]), "danger")
                 except DomainError as exc:
                     db.session.rollback()

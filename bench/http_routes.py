@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The incoming and outgoing routes as users drive them over HTTP, against the service layer in process.
 
-Run: .venv/bin/python bench/http.py [--routes 10] [--runs 3] [--open-tasks 1000] [--db postgresql://…]
+Run: .venv/bin/python bench/http_routes.py [--routes 10] [--runs 3] [--open-tasks 1000] [--db postgresql://…]
 
 A scratch database (a temporary SQLite file, or with --db a database created next to the one named and dropped
 at the end) is set up as `make run` does it (`flask qlvb init`, `flask qlvb demo`), then gunicorn serves it as
@@ -38,10 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# This file is named like the standard library's `http` package: keep its folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import httpx  # noqa: E402
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

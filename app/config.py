@@ -98,6 +98,8 @@ def build_config() -> dict[str, object]:
         "QLVB_UPLOAD_DIR": str(upload_dir),
         # Where file bytes live (app/documents/storage): local (QLVB_UPLOAD_DIR) | database | s3 (QLVB_S3_*).
         "QLVB_STORAGE": os.environ.get("QLVB_STORAGE", "local"),
+        # Retention of `flask qlvb backup-prune`: how many of the newest backups are kept.
+        "QLVB_BACKUP_KEEP": _int("QLVB_BACKUP_KEEP", 14),
         "QLVB_S3_BUCKET": os.environ.get("QLVB_S3_BUCKET", ""),
         "QLVB_S3_ENDPOINT": os.environ.get("QLVB_S3_ENDPOINT", ""),
         "QLVB_S3_PREFIX": os.environ.get("QLVB_S3_PREFIX", ""),

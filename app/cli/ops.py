@@ -68,17 +68,50 @@ def backup_cmd(out_dir: Path) -> None:
                    "lưu. / Note: the signing folder is not encrypted; set QLVB_BACKUP_KEY.")
 
 
+@qlvb.command("backup-prune")
+@click.option("--root", required=True, type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Thư mục chứa các bản sao lưu (mỗi bản một thư mục con).")
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Số bản mới nhất được giữ (mặc định QLVB_BACKUP_KEEP).")
+@with_appcontext
+def backup_prune_cmd(root: Path, keep: int | None) -> None:
+    """Retention: remove all but the newest backups under ROOT (only folders holding a QLVB manifest)."""
+    from app.ops.backup import prune
+
+    kept = keep or int(current_app.config["QLVB_BACKUP_KEEP"])
+    try:
+        removed = prune(root, keep=kept)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Giữ {kept} bản sao lưu mới nhất; đã xóa {len(removed)} bản cũ"
+               + (": " + ", ".join(p.name for p in removed) if removed else "") + ".")
+
+
 @qlvb.command("restore")
 @click.option("--from", "from_dir", required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--force", is_flag=True, help="Ghi đè cơ sở dữ liệu, kho tệp và thư mục khóa ký số không trống.")
+@click.option("--verify", "drill_only", is_flag=True,
+              help="Diễn tập: khôi phục vào cơ sở dữ liệu và kho tạm, so từng bảng và từng tệp với bản sao lưu, "
+                   "không đụng tới dữ liệu đang chạy.")
 @with_appcontext
-def restore_cmd(from_dir: Path, force: bool) -> None:
+def restore_cmd(from_dir: Path, force: bool, drill_only: bool) -> None:
     """Verify a backup's checksums, then restore it into this deployment's (fresh) database, store and signing
-    folder. Run `flask qlvb storage check` afterwards."""
+    folder. Run `flask qlvb storage check` afterwards. With --verify: the restore drill, into scratch copies."""
     from app.documents.settings import setting, signing_dir
     from app.documents.storage import build_storage
     from app.ops.backup import restore
 
+    if drill_only:
+        from app.ops.drill import drill
+
+        try:
+            done = drill(from_dir, database_url=db.engine.url.render_as_string(hide_password=False),
+                         signing_key=setting("QLVB_BACKUP_KEY"))
+        except DomainError as exc:
+            raise _fail(exc) from exc
+        click.echo(f"Diễn tập khôi phục đạt: {done.tables} bảng ({done.rows} dòng), {done.blobs} tệp lưu trữ và "
+                   f"{done.signing_files} tệp khóa ký số khớp với bản sao lưu.")
+        return
     db.session.remove()
     db.engine.dispose()
     try:

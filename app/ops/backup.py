@@ -51,6 +51,7 @@ from app.documents.storage import (
     read_pieces,
 )
 
+from .fingerprint import table_fingerprints
 from .sealed import open_sealed, seal_folder, unpack
 from .storage import migrate_blobs, referenced_blobs
 
@@ -239,6 +240,8 @@ def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Pat
         entries: dict[str, dict[str, object]] = {}
         with _dumped(database_url, out_dir) as (db_name, session):
             count, problems = _copy_blobs(session, store, out_dir / "files", entries)
+            # What the restore drill compares a restored copy with (app/ops/drill.py): the dumped snapshot itself.
+            tables = table_fingerprints(session.connection())
         if problems:
             for problem in problems:
                 log.error("backup: %s", problem)
@@ -272,7 +275,7 @@ def backup(out_dir: Path, *, database_url: str, store: Storage, signing_dir: Pat
                     "database": {"backend": make_url(database_url).get_backend_name(), "file": db_name},
                     "storage": {"kind": store.kind, "blobs": count}, "signing_files": signing,
                     "signing_sealed": bool(signing_dir is not None and signing_key),
-                    "alembic_heads": alembic_heads or [], "files": entries}
+                    "alembic_heads": alembic_heads or [], "files": entries, "tables": tables}
         (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
     except BaseException:
         _discard(out_dir, keep_dir=existed)
@@ -426,3 +429,28 @@ def _has_tables(database_url: str) -> bool:
 
 def backup_age(manifest: dict[str, object]) -> dt.timedelta:
     return clock.now() - dt.datetime.fromisoformat(str(manifest["created_at"]))
+
+
+def prune(root: Path, *, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest backups directly under ``root`` (folders with a QLVB manifest, by the
+    time the manifest records); anything else in ``root`` is left alone. Return what was removed."""
+    if keep < 1:
+        raise ValidationError("Phải giữ lại ít nhất 1 bản sao lưu.")
+    found: list[tuple[str, Path]] = []
+    for child in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+        manifest = child / MANIFEST
+        if not child.is_dir() or child.is_symlink() or not manifest.is_file():
+            continue
+        try:
+            meta = json.loads(manifest.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            log.warning("backup prune: %s has an unreadable manifest; left alone", child)
+            continue
+        if meta.get("format") in (FORMAT, OLD_FORMAT) and isinstance(meta.get("created_at"), str):
+            found.append((meta["created_at"], child))
+    found.sort(reverse=True)
+    removed = [path for _, path in found[keep:]]
+    for path in removed:
+        shutil.rmtree(path)
+        log.info("backup prune: removed %s (keeping the %s newest)", path, keep)
+    return removed

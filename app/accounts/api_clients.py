@@ -27,7 +27,7 @@ from .models import ApiClient
 
 log = logging.getLogger("qlvb.api_clients")
 
-TOKEN_PREFIX = "qlvb_"
+TOKEN_PREFIX = "qlvb_"  # noqa: S105  (what every token starts with, not a secret)
 # What a client may be allowed to do; the labels are what the agency admin reads.
 SCOPES: dict[str, str] = {
     "documents:read": "Đọc văn bản đến, văn bản đi, tệp đính kèm, sổ và tình trạng gửi",

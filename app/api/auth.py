@@ -112,14 +112,14 @@ def _count(client: ApiClientInfo) -> None:
     key = f"api-client-{client.id}"
     try:
         allowed = limiter.hit(item, key)
-    except Exception as exc:  # noqa: BLE001  (the counter's store is down: serve, and say so to the admin)
+    except Exception as exc:  # the counter's store is down: serve, and say so to the admin)
         log.error("api rate limit store unavailable, call of client %s not counted: %s", client.id, exc)
         return
     if allowed:
         return
     try:
         reset_at = limiter.get_window_stats(item, key).reset_time
-    except Exception:  # noqa: BLE001
+    except Exception:  # the same store: a fixed window is at most a minute
         reset_at = time.time() + 60
     retry_after = max(1, math.ceil(reset_at - time.time()))
     log.warning("api client %s over its limit of %s calls a minute", client.id, per_minute)

@@ -82,14 +82,14 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
         params.append({"in": "query", "schema": op.query})
     if op.binary:
         ok: dict[str, Any] = {"description": "Nội dung tệp", "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "*/*": {"schema": {"type": "string", "format": "binary"}}},
             "headers": {"ETag": {"schema": {"type": "string"}}}}
     else:
         ok = {"description": "Thành công", "content": {"application/json": {"schema": op.response}}}
     responses: dict[str, Any] = {str(op.status): ok}
     if op.binary:
         responses["206"] = {"description": "Một đoạn của tệp (Range)", "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+            "*/*": {"schema": {"type": "string", "format": "binary"}}}}
         responses["304"] = {"description": "Tệp không đổi (If-None-Match)"}
         responses["416"] = {"description": "Đoạn yêu cầu nằm ngoài tệp"}
     for code, text in _COMMON.items():

@@ -290,6 +290,10 @@ class IncomingForm(Schema):
                  if isinstance(data.get(k), str) and not data[k].strip()]
         if blank:
             raise ValidationError({k: ["Không được để trống"] for k in blank})
+        # PostgreSQL refuses NUL in text (and no document contains one): invalid input, not a database error.
+        nul = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
+        if nul:
+            raise ValidationError({k: ["Chứa ký tự không hợp lệ"] for k in nul})
 
 
 SCHEMAS: tuple[type[Schema], ...] = (Error, Attachment, AttachmentList, DocumentSummary, Document, DocumentPage,

@@ -38,7 +38,8 @@ def vietnamese_errors(errors: Any) -> dict[str, list[str]]:
     for name, messages in (errors.items() if isinstance(errors, dict) else [("_schema", errors)]):
         texts = messages if isinstance(messages, list) else [messages]
         missing = any(isinstance(t, str) and t.startswith("Missing data") for t in texts)
-        out[str(name)[:60]] = ["Không được để trống" if missing else "Giá trị không hợp lệ"]
+        ours = [t for t in texts if isinstance(t, str) and not t.isascii()]  # our own (Vietnamese) messages
+        out[str(name)[:60]] = ours or ["Không được để trống" if missing else "Giá trị không hợp lệ"]
     return out
 
 
@@ -139,7 +140,7 @@ def document_deliveries(document_id: int) -> Response:
 
 @operation(bp, Operation("/documents/incoming", "post", "Vào sổ một văn bản đến (kèm tệp)", "documents:write",
                          "Văn bản", form=S.IncomingForm, response=S.Document, status=201,
-                         errors=(409, 413, 422, 503),
+                         errors=(400, 409, 413, 422, 503),
                          description="Cùng kiểm tra như trang “Vào sổ văn bản đến”: trường bắt buộc, loại tệp, "
                                      "dung lượng, văn bản trùng (409 trừ khi confirm_duplicate)."))
 def register_incoming() -> Response:

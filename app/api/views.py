@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -22,6 +22,7 @@ from app.liaison import queries as lq
 from app.web.uploads import posted_files, send_blob
 from app.workflow import queries as wfq
 
+from . import json_response
 from . import schemas as S
 from .auth import current_caller
 from .spec import Operation, build_spec, operation
@@ -57,9 +58,7 @@ def _query(schema: type[Schema]) -> dict[str, Any]:
 
 
 def _json(schema: type[Schema], obj: Any, status: int = 200) -> Response:
-    resp = jsonify(schema().dump(obj))
-    resp.status_code = status
-    return resp
+    return json_response(schema().dump(obj), status)
 
 
 def _page(schema: type[Schema], items: Any, total: int, limit: int, offset: int) -> Response:
@@ -212,7 +211,7 @@ _SPEC: dict[str, Any] = {}
 def openapi() -> Response:
     if not _SPEC:
         _SPEC.update(build_spec())
-    resp = jsonify(_SPEC)
+    resp = json_response(_SPEC)
     resp.headers["Cache-Control"] = "public, max-age=300"
     return resp
 

@@ -77,6 +77,9 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
 
         init_admin(appbuilder)
         init_web(app, appbuilder)
+        from app.api import init_api
+
+        init_api(app)
         from app.bootstrap import register_domain_steps
 
         register_domain_steps()  # process kinds, step kinds and their handlers, service operations

@@ -168,6 +168,8 @@ def build_config() -> dict[str, object]:
         "AUTH_RATE_LIMIT": os.environ.get("QLVB_LOGIN_RATE_LIMIT", "10 per minute"),
         "QLVB_LOGIN_RATE_LIMIT_PER_IP": os.environ.get("QLVB_LOGIN_RATE_LIMIT_PER_IP", "300 per minute"),
         "RATELIMIT_STORAGE_URI": _ratelimit_storage(),
+        # Calls a minute per API client (app/api) unless its agency admin set another number for it.
+        "QLVB_API_RATE_LIMIT": _int("QLVB_API_RATE_LIMIT", 120),
         # Off: X-RateLimit-* would tell a guesser the limits, and Retry-After would ride on every answer.
         "RATELIMIT_HEADERS_ENABLED": False,
         # Reverse proxies in front of the app (ProxyFix): how many X-Forwarded-For hops to believe; 0 = none.

@@ -46,6 +46,10 @@ KIND_LABELS: dict[str, str] = {
     "maintenance_cancelled": "Hủy lịch bảo trì",
     "backup": "Sao lưu",
     "restore": "Khôi phục dữ liệu",
+    "api_client_created": "Tạo tài khoản hệ thống (API)",
+    "api_client_rotated": "Cấp lại mã truy cập của tài khoản hệ thống",
+    "api_client_revoked": "Thu hồi tài khoản hệ thống",
+    "document_registered": "Vào sổ văn bản đến",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -132,3 +132,31 @@ class TaskReassignment(Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False)
     flagged_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiClient(Model):
+    """A system account (tài khoản hệ thống) of one agency: another system calling the JSON API (app/api).
+
+    Only the SHA-256 of its token is kept (the token is shown once, at creation or rotation). It acts as its own
+    ab_user row, never active for a login, so what it registers names it (created_by, audit log, workflow)."""
+
+    __tablename__ = "api_client"
+    __table_args__ = (Index("ix_api_client_agency", "agency_id", "id"),
+                      UniqueConstraint("token_hash", name="uq_api_client_token_hash"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JsonType, nullable=False, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The token's first characters, shown to the admin to tell tokens apart (never enough to use one).
+    token_prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Requests per minute; None: QLVB_API_RATE_LIMIT.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

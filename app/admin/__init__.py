@@ -22,3 +22,6 @@ def init_admin(appbuilder: Any) -> None:
     from . import stats_dashboard
 
     stats_dashboard.register(appbuilder)
+    from . import api_clients
+
+    api_clients.register(appbuilder)

@@ -32,7 +32,7 @@ from .info import (
     attachment_info,
     document_info,
 )
-from .models import Attachment, Document, DocumentRevision, document_coordinating_department
+from .models import Attachment, Document, DocumentRevision, Register, document_coordinating_department
 from .numbering import format_number
 from .storage import BlobStream, Storage, default_storage, open_blob
 
@@ -145,8 +145,11 @@ def list_documents(
     status: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    register_id: int | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> DocumentPage:
-    """Newest first (by register number within the year, then creation), what ``actor`` may see."""
+    """Newest first (by register number within the year, then creation), what ``actor`` may see;
+    ``updated_since`` keeps those changed at or after that moment (an integrator's incremental sync)."""
     if direction not in ("incoming", "outgoing"):
         raise ValidationError("Loại sổ không hợp lệ", field_errors={"direction": ["Giá trị không hợp lệ"]})
     limit = max(1, min(int(limit), MAX_PAGE))
@@ -158,6 +161,10 @@ def list_documents(
         base = base.where(Document.year == year)
     if status is not None:
         base = base.where(Document.status == status)
+    if register_id is not None:
+        base = base.where(Document.register_id == register_id)
+    if updated_since is not None:
+        base = base.where(Document.updated_at >= updated_since)
     total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     rows = db.session.scalars(
         base.options(selectinload(Document.doc_type), selectinload(Document.coordinating_departments))
@@ -288,6 +295,29 @@ def register_pdf(agency_id: int, year: int, kind: str) -> bytes:
     span = f"; từ số {numbers[0]} đến số {numbers[-1]}" if numbers and kind != "outgoing" else ""
     subtitle = f"{agency.name if agency else ''} – Năm {year}{span}"
     return render_table_report(f"{REGISTER_TITLES[kind]}", columns, rows, landscape=True, subtitle=subtitle)
+
+
+@dataclass(frozen=True)
+class RegisterInfo:
+    id: int
+    kind: str
+    year: int
+    name: str
+    type_scope: str
+    next_number: int
+    created_at: dt.datetime
+
+
+def registers_of(agency_id: int, *, year: int | None = None, kind: str | None = None) -> list[RegisterInfo]:
+    """The agency's registers (sổ), newest year first."""
+    stmt = select(Register).where(Register.agency_id == agency_id)
+    if year is not None:
+        stmt = stmt.where(Register.year == year)
+    if kind is not None:
+        stmt = stmt.where(Register.kind == kind)
+    rows = db.session.scalars(stmt.order_by(Register.year.desc(), Register.kind, Register.id))
+    return [RegisterInfo(id=r.id, kind=r.kind, year=r.year, name=r.name, type_scope=r.type_scope,
+                         next_number=r.next_number, created_at=r.created_at) for r in rows]
 
 
 def documents_by_ids(agency_id: int, ids: list[int]) -> list[DocumentInfo]:

@@ -96,6 +96,8 @@ def _force_password_change() -> Any:
     user = getattr(g, "user", None)
     if user is None or not getattr(user, "is_authenticated", False) or request.endpoint in _FORCED_CHANGE_OPEN:
         return None
+    if request.blueprint == "api":  # the API never acts on a browser's session (app/api reads only its token)
+        return None
     if not password_change_required(user.id):
         return None
     if request.method == "GET":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 
 from app.core import revisions
 from app.tenancy.hosts import HostRef, host_to_code
@@ -61,6 +61,9 @@ def _resolve() -> object | None:
     g.agency = agency
     if agency is None:
         log.warning("unknown host %r from %s", request.host, request.remote_addr)
+        if request.blueprint == "api":
+            return jsonify({"error": {"code": "unknown_host", "message": "Tên miền này không thuộc cơ quan nào "
+                                                                         "trên hệ thống"}}), 404
         return render_template("errors/unknown_host.html", host=ref.host), 404
     return None
 

@@ -9,7 +9,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy import and_, bindparam, func, select, text
 
 from app.core import clock
 from app.core.errors import NotFoundError, ValidationError
@@ -218,3 +218,13 @@ def instances_for_subject(subject_type: str, subject_id: int, *, agency_id: int 
     if agency_id is not None:
         query = query.where(_pi.c.agency_id == agency_id)
     return [instance_info(row) for row in db.session.execute(query.order_by(_pi.c.id))]
+
+
+def agency_open_tasks(agency_id: int, *, limit: int = 50, offset: int = 0) -> tuple[list[HumanTaskInfo], int]:
+    """Every open step of the agency, soonest due first (a system account's view: it holds none itself)."""
+    base = select(_ht).where(_ht.c.agency_id == agency_id, _ht.c.state == "open")
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.session.connection().execute(
+        base.order_by(_ht.c.due_at.is_(None), _ht.c.due_at, _ht.c.id).limit(max(1, min(limit, 200)))
+        .offset(max(0, offset)))
+    return [task_info(row) for row in rows], int(total)

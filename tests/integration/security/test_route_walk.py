@@ -29,6 +29,7 @@ PUBLIC_ENDPOINTS = {
     "ops.readyz",             # which of database, broker, storage answer; no data (ops.metrics needs its token)
     "pwa.manifest",           # the web app's manifest: names and icons, no data
     "pwa.service_worker",     # the shell cache script: static file list, no data
+    "api.openapi",            # the JSON API's OpenAPI document: how to call it, no data (tokens guard the rest)
     "pwa.offline",            # "Không có kết nối mạng" page shown by the service worker
 }
 PUBLIC_PREFIXES = ("QlvbAuthDBView.", "QlvbAuthLDAPView.", "AuthDBView.")  # login, logout

@@ -98,11 +98,12 @@ def _watch_definitions() -> None:
     from app.core import revisions
     from app.designer.models import FormVersion
     from app.documents.models import DocumentType
+    from app.liaison.models import ExternalOrgan
     from app.tenancy.models import Agency, Department, Position, Staff
 
     for model in (Role, PermissionView, Permission, ViewMenu):
         revisions.watch(model, "security")
-    for model in (Agency, Department, Position, Staff, DocumentType):
+    for model in (Agency, Department, Position, Staff, DocumentType, ExternalOrgan):
         revisions.watch(model, "org")
     # Staff choices filter by role and show names: a login (last_login, counters) must not bump anything.
     revisions.watch(User, "org", attributes=("roles", "active", "first_name", "last_name", "email"))

@@ -25,3 +25,6 @@ def init_admin(appbuilder: Any) -> None:
     from . import api_clients
 
     api_clients.register(appbuilder)
+    from . import directory
+
+    directory.register(appbuilder)

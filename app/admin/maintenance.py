@@ -38,7 +38,7 @@ def smtp_settings() -> maintenance.SmtpSettings:
                                     mail_from=cfg.get("QLVB_MAIL_FROM", "qlvb@vinhphuc.gov.vn"))
 
 
-def _central_only() -> None:
+def central_only() -> None:
     agency = getattr(g, "agency", None)
     if agency is None or not agency.is_central:
         raise PermissionDeniedError("Chức năng này chỉ dùng trên trang quản trị chung của Sở TTTT.")
@@ -57,7 +57,7 @@ class MaintenanceView(BaseView):
     @expose("/", methods=["GET", "POST"])
     @has_access
     def list(self) -> Any:
-        _central_only()
+        central_only()
         form = MaintenanceForm()
         errors: list[str] = []
         if form.validate_on_submit():
@@ -96,7 +96,7 @@ class MaintenanceView(BaseView):
     @expose("/<int:window_id>/cancel", methods=["POST"])
     @has_access
     def cancel(self, window_id: int) -> Any:
-        _central_only()
+        central_only()
         if CancelForm().validate_on_submit():
             maintenance.cancel_maintenance(window_id)
             db.session.commit()

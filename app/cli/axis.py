@@ -51,3 +51,31 @@ def axis_outbox(show_all: bool) -> None:
         click.echo(f"#{row.id} {row.state:<8} {row.kind:<7} {row.code or '--'} {row.document_id} -> "
                    f"{row.recipient_org}  lần thử {row.attempts}, lần sau {row.next_attempt_at:%Y-%m-%d %H:%M}"
                    + (f"\n    lỗi: {row.last_error}" if row.last_error else ""))
+
+
+@axis.command("directory-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--full-list", is_flag=True, help="The file is the whole directory: codes not in it become inactive.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change, write nothing.")
+@with_appcontext
+def axis_directory_import(path: str, full_list: bool, dry_run: bool) -> None:
+    """Import the directory of organisations outside this deployment (CSV UTF-8 or XLSX: «Mã định danh»,
+    «Tên cơ quan», optionally «Cơ quan chủ quản»). All or nothing."""
+    from pathlib import Path
+
+    from app.core.errors import DomainError
+    from app.liaison.directory import import_directory, read_directory
+
+    try:
+        rows = read_directory(Path(path).read_bytes(), Path(path).name)
+        done = import_directory(rows, full_list=full_list)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException("\n  - ".join([exc.message, *exc.details])) from exc
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(("Thử (chưa ghi): " if dry_run else "Đã nhập danh bạ: ")
+               + f"{done.added} mới, {done.updated} cập nhật, {done.unchanged} không đổi, "
+               f"{done.deactivated} ngừng dùng, {len(done.skipped_local)} là cơ quan trong hệ thống (bỏ qua).")

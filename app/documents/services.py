@@ -809,8 +809,10 @@ def deliver_outgoing(document_id: int) -> list[int]:
         elif is_organ_id(code) and code != sender_org:
             from app.liaison.organs import local_agency
 
+            from app.liaison.directory import organ_name
+
             here = local_agency(code)
-            targets.append((code, here.name if here is not None else code, here))
+            targets.append((code, here.name if here is not None else (organ_name(code) or code), here))
     already = {d.recipient_org_id or d.recipient_code for d in deliveries.deliveries_of(doc.id)}
     seen: set[str] = set()
     for organ_id, name, target in targets:

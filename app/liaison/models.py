@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
@@ -85,3 +85,22 @@ class HubMessage(Model):
     from_system: Mapped[str] = mapped_column(String(64), nullable=False)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
     acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ExternalOrgan(Model):
+    """An organisation outside this deployment that documents can be sent to over the axis: the directory of mã
+    định danh (QĐ 20/2020/QĐ-TTg) that SoICT imports from the list the national axis publishes."""
+
+    __tablename__ = "external_organ"
+    __table_args__ = (UniqueConstraint("organ_id", name="uq_external_organ_organ_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organ_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(500), nullable=False)
+    parent_name: Mapped[str | None] = mapped_column(String(500))  # cơ quan chủ quản, as the list gives it
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now,
+                                                    onupdate=clock.now)
+
+    def __repr__(self) -> str:  # what FAB shows in lists and relations
+        return f"{self.name} ({self.organ_id})"

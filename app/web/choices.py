@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.core import revisions
+from app.liaison.directory import external_organs
 from app.tenancy import roles as R
 from app.tenancy.queries import departments_of, list_agencies, staff_of
 
@@ -43,8 +44,9 @@ class AgencyChoices:
             role = R.LEADER if source == "leaders" else None
             people = staff_of(self.agency_id, department_id=department_id, role=role)
             return [(str(s.user_id), _person_label(s)) for s in people]
-        if source == "agencies":
-            return [(a.code, a.name) for a in list_agencies() if a.code != self.agency_code]
+        if source == "agencies":  # this deployment's agencies, then the directory of those outside it
+            local = [(a.code, a.name) for a in list_agencies() if a.code != self.agency_code]
+            return local + [(organ_id, f"{name} — ngoài hệ thống") for organ_id, name in external_organs()]
         if source in EXTRA_SOURCES:
             return EXTRA_SOURCES[source](self.agency_id)
         return []

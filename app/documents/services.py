@@ -807,9 +807,8 @@ def deliver_outgoing(document_id: int) -> list[int]:
         if code in local:
             targets.append((organ_id_of(local[code]), local[code].name, local[code]))
         elif is_organ_id(code) and code != sender_org:
-            from app.liaison.organs import local_agency
-
             from app.liaison.directory import organ_name
+            from app.liaison.organs import local_agency
 
             here = local_agency(code)
             targets.append((code, here.name if here is not None else (organ_name(code) or code), here))

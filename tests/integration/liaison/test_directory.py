@@ -12,8 +12,8 @@ from app.documents import deliveries
 from app.extensions import db
 from app.liaison.models import ExternalOrgan
 from app.web.choices import AgencyChoices
-from tests.integration.documents.test_outgoing import _draft, _task, _to_signature
 from app.workflow import services as wf
+from tests.integration.documents.test_outgoing import _draft, _task, _to_signature
 
 CSV = ("Mã định danh,Tên cơ quan,Cơ quan chủ quản\n"
        "000.00.00.G10,Bộ Nội vụ,Chính phủ\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.workflow import queries as wfq
 from app.workflow import steps as wfs
 from app.workflow.info import InstanceInfo
 from app.workflow.operations import register_operation
@@ -201,3 +202,19 @@ def register_step_kinds() -> None:
     wfs.register_prefill(OUTGOING, "draft", chain.draft_prefill)
     for name, (fn, kind, outputs) in workflow_ops.OPERATIONS.items():
         register_operation(name, fn, replace=True, kind=kind, outputs=outputs)
+    register_inbox_filters()
+
+
+# What the inbox's filters and order mean for documents (app/workflow/queries): one primary-key lookup per task.
+URGENCY_RANK = {"thuong": 0, "khan": 1, "thuong_khan": 2, "hoa_toc": 3}
+_RANK_SQL = "CASE d.urgency " + " ".join(f"WHEN '{code}' THEN {rank}" for code, rank in URGENCY_RANK.items()) + " END"
+
+
+def register_inbox_filters() -> None:
+    types = ("incoming", "outgoing")
+    wfq.register_subject_filter("urgency", types, "EXISTS (SELECT 1 FROM document d WHERE d.id = "
+                                "human_task.subject_id AND d.urgency = :f_urgency)")
+    wfq.register_subject_filter("department", types, "EXISTS (SELECT 1 FROM document d WHERE d.id = "
+                                "human_task.subject_id AND (d.lead_department_id = :f_department "
+                                "OR d.drafting_department_id = :f_department))")
+    wfq.register_subject_sort("urgency", types, f"SELECT {_RANK_SQL} FROM document d WHERE d.id = human_task.subject_id")

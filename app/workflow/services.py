@@ -89,6 +89,8 @@ def task_info(row: HumanTask) -> HumanTaskInfo:
         form_data=row.form_data,
         comment=row.comment,
         step_kind=row.step_kind,
+        on_behalf_of_id=getattr(row, "on_behalf_of_id", None),
+        read=getattr(row, "is_read", None),
     )
 
 
@@ -260,6 +262,18 @@ def _diagram_for_version(version_id: int, sha256: str | None = None) -> Diagram:
 
 # -- permissions ---------------------------------------------------------------------------
 def can_act(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> bool:
+    """The actor may act on the task as themselves, or for someone they stand in for (ủy quyền)."""
+    return _can_act_as(task, actor) or any(_can_act_as(task, p) for p in actor.on_behalf)
+
+
+def acting_for(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> int | None:
+    """Whose step the actor would be doing: None for their own, else the principal they stand in for."""
+    if _can_act_as(task, actor):
+        return None
+    return next((p.user_id for p in actor.on_behalf if _can_act_as(task, p)), None)
+
+
+def _can_act_as(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> bool:
     """A named candidate user acts alone; otherwise the lane role (within the candidate department)."""
     if task.agency_id != actor.agency_id or task.state != "open":
         return False
@@ -650,6 +664,8 @@ def complete_task(
         raise StepTakenError(_CONFLICT)
     if not can_act(row, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{row.name}"')
+    # The handler (and the domain services it calls) see whom a deputy acts for, to say so in their history.
+    actor = replace(actor, acting_for=acting_for(row, actor))
     proceeded: list[InstanceInfo] = []
 
     def proceed(data: Mapping[str, Any]) -> InstanceInfo:
@@ -697,20 +713,23 @@ def _complete_task(
         raise StepTakenError(_CONFLICT)
     if not can_act(task, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{task.name}"')
+    principal = acting_for(task, actor)
     _check_form_data(form_data)
     loaded = _loaded_for_step(instance)
     loaded.run.complete_task(task.task_uuid, form_data)
     now = clock.now()
     stored_form = json.loads(json.dumps(dict(form_data), default=str))
     completed = replace(task_info(task), state="done", completed_at=now, completed_by_id=actor.user_id,
-                        form_data=stored_form, comment=comment)
+                        form_data=stored_form, comment=comment, on_behalf_of_id=principal)
     decision = form_data.get("decision")
+    event_data: dict[str, Any] = {"decision": decision} if decision is not None else {}
+    if principal is not None:
+        event_data["on_behalf_of"] = principal
     first = _event_row(instance.id, "completed", now, actor_id=actor.user_id, task_name=task.name,
-                       bpmn_id=task.bpmn_id, comment=comment,
-                       data={"decision": decision} if decision is not None else None)
+                       bpmn_id=task.bpmn_id, comment=comment, data=event_data or None)
     open_before = {row.task_uuid: row.id for row in rows if row.state == "open" and row.id != human_task_id}
     return _write_step(instance, loaded, open_before, first, actor.user_id, decision=decision, completed=completed,
-                       done=DoneMark(human_task_id, now, actor.user_id, stored_form, comment))
+                       done=DoneMark(human_task_id, now, actor.user_id, stored_form, comment, principal))
 
 
 def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
@@ -735,8 +754,10 @@ def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
         )
         if claimed.rowcount != 1:
             raise ConflictError("Công việc này đã có người khác nhận xử lý")
-        db.session.execute(insert(_ev), [_event_row(task.instance_id, "claimed", clock.now(), actor_id=actor.user_id,
-                                                    task_name=task.name, bpmn_id=task.bpmn_id)])
+        principal = acting_for(task, actor)
+        db.session.execute(insert(_ev), [_event_row(
+            task.instance_id, "claimed", clock.now(), actor_id=actor.user_id, task_name=task.name,
+            bpmn_id=task.bpmn_id, data={"on_behalf_of": principal} if principal is not None else None)])
         info = replace(info, claimed_by_id=actor.user_id)
     return info
 

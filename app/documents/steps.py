@@ -207,7 +207,8 @@ def register_step_kinds() -> None:
 
 # What the inbox's filters and order mean for documents (app/workflow/queries): one primary-key lookup per task.
 URGENCY_RANK = {"thuong": 0, "khan": 1, "thuong_khan": 2, "hoa_toc": 3}
-_RANK_SQL = "CASE d.urgency " + " ".join(f"WHEN '{code}' THEN {rank}" for code, rank in URGENCY_RANK.items()) + " END"
+_RANK_SQL = ("SELECT CASE d.urgency " + " ".join(f"WHEN '{code}' THEN {rank}" for code, rank in URGENCY_RANK.items())
+             + " END FROM document d WHERE d.id = human_task.subject_id")
 
 
 def register_inbox_filters() -> None:
@@ -217,4 +218,4 @@ def register_inbox_filters() -> None:
     wfq.register_subject_filter("department", types, "EXISTS (SELECT 1 FROM document d WHERE d.id = "
                                 "human_task.subject_id AND (d.lead_department_id = :f_department "
                                 "OR d.drafting_department_id = :f_department))")
-    wfq.register_subject_sort("urgency", types, f"SELECT {_RANK_SQL} FROM document d WHERE d.id = human_task.subject_id")
+    wfq.register_subject_sort("urgency", types, _RANK_SQL)

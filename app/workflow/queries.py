@@ -239,7 +239,8 @@ def identities(actor: ActorRef) -> tuple[list[int], list[str], list[tuple[str, i
     return users, roles, pairs
 
 
-def _params(actor: ActorRef, now: dt.datetime, filters: InboxFilter = NO_FILTER) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _params(actor: ActorRef, now: dt.datetime,
+            filters: InboxFilter = NO_FILTER) -> tuple[tuple[Any, ...], dict[str, Any]]:
     users, roles, pairs = identities(actor)
     params: dict[str, Any] = {"agency": actor.agency_id, "now": now}
     params.update({f"user{k}": uid for k, uid in enumerate(users)})

@@ -206,9 +206,8 @@ def register_step_kinds() -> None:
 
 
 # What the inbox's filters and order mean for documents (app/workflow/queries): one primary-key lookup per task.
-URGENCY_RANK = {"thuong": 0, "khan": 1, "thuong_khan": 2, "hoa_toc": 3}
-_RANK_SQL = ("SELECT CASE d.urgency " + " ".join(f"WHEN '{code}' THEN {rank}" for code, rank in URGENCY_RANK.items())
-             + " END FROM document d WHERE d.id = human_task.subject_id")
+_RANK_SQL = ("SELECT CASE d.urgency WHEN 'thuong' THEN 0 WHEN 'khan' THEN 1 WHEN 'thuong_khan' THEN 2 "
+             "WHEN 'hoa_toc' THEN 3 END FROM document d WHERE d.id = human_task.subject_id")
 
 
 def register_inbox_filters() -> None:

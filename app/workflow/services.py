@@ -38,7 +38,14 @@ from app.workflow.engine import (
 from app.workflow.errors import StepTakenError
 from app.workflow.info import ActorRef, HumanTaskInfo, InstanceInfo, ProcessVersionInfo
 from app.workflow.loader import Diagram, load_diagram, sha256_of
-from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
+from app.workflow.models import (
+    HumanTask,
+    InstanceEvent,
+    ProcessInstance,
+    ProcessVersion,
+    TaskRead,
+    WorkflowTaskState,
+)
 from app.workflow.operations import InstanceRef
 from app.workflow.step_writes import DoneMark, StepWrite, write_step
 from app.workflow.validation import ContractInfo, validate_diagram
@@ -760,6 +767,24 @@ def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
             bpmn_id=task.bpmn_id, data={"on_behalf_of": principal} if principal is not None else None)])
         info = replace(info, claimed_by_id=actor.user_id)
     return info
+
+
+def mark_tasks_read(task_ids: Collection[int], actor: ActorRef) -> int:
+    """Record that the actor has seen these tasks (theirs, or of someone they stand in for); return how many
+    were new to them. Tasks of another agency or another person's are skipped, as if absent."""
+    ids = sorted({int(i) for i in task_ids})
+    if not ids:
+        return 0
+    rows = db.session.execute(select(_ht).where(_ht.c.id.in_(ids), _ht.c.agency_id == actor.agency_id)).all()
+    visible = [r.id for r in rows if can_act(r, actor) or r.completed_by_id == actor.user_id]
+    if not visible:
+        return 0
+    seen = set(db.session.scalars(select(TaskRead.human_task_id).where(
+        TaskRead.user_id == actor.user_id, TaskRead.human_task_id.in_(visible))))
+    fresh = [{"user_id": actor.user_id, "human_task_id": i, "read_at": clock.now()} for i in visible if i not in seen]
+    if fresh:
+        db.session.execute(insert(TaskRead.__table__), fresh)
+    return len(fresh)
 
 
 def cancel_instance(instance_id: int, actor: ActorRef, *, comment: str | None = None) -> InstanceInfo:

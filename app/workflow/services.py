@@ -97,8 +97,12 @@ def task_info(row: HumanTask) -> HumanTaskInfo:
         comment=row.comment,
         step_kind=row.step_kind,
         on_behalf_of_id=getattr(row, "on_behalf_of_id", None),
-        read=getattr(row, "is_read", None),
+        read=_flag(getattr(row, "is_read", None)),
     )
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)  # SQLite answers EXISTS with 0 or 1
 
 
 def instance_info(row: ProcessInstance, open_task_ids: Collection[int] = ()) -> InstanceInfo:

@@ -46,7 +46,8 @@ def open_task(doc: Any) -> Any:
 @pytest.fixture
 def office(make_agency, make_account) -> Office:
     agency = make_agency()
-    depts = dict(db.session.execute(select(Department.code, Department.id).where(Department.agency_id == agency.id)).all())
+    rows = db.session.execute(select(Department.code, Department.id).where(Department.agency_id == agency.id))
+    depts = dict(rows.all())
     return Office(agency, depts["nv"], depts["vp"],
                   clerk=make_account(agency.code, ["clerk"], department_code="vp", name="Trần Thị Văn Thư"),
                   leader=make_account(agency.code, ["leader"], name="Trần Văn An"),

@@ -7,6 +7,7 @@ from app.assignments import models as assignments_models  # noqa: F401
 from app.calendar import models as calendar_models  # noqa: F401
 from app.cases import models as cases_models  # noqa: F401
 from app.deadlines import models as deadlines_models  # noqa: F401
+from app.delegations import models as delegations_models  # noqa: F401
 from app.designer import models as designer_models  # noqa: F401
 from app.documents import models as documents_models  # noqa: F401
 from app.dossiers import models as dossiers_models  # noqa: F401

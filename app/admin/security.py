@@ -46,6 +46,7 @@ from app.accounts.models import AccountSecurity
 from app.accounts.policy import PasswordPolicy
 from app.core import revisions
 from app.core.errors import DomainError, NotFoundError
+from app.delegations.queries import acting_flag
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Staff
@@ -89,7 +90,14 @@ def request_staff(user_id: int) -> Any:
 
 
 _SECURITY_KEY = "_qlvb_security"
+_DEPUTY_KEY = "_qlvb_is_deputy"
 _NOT_LOADED = object()
+
+
+def request_is_deputy(user_id: int) -> bool | None:
+    """Whether the request's user stands in for anyone today, as read with the user (None: not read)."""
+    found = getattr(g, _DEPUTY_KEY, None)
+    return found[1] if found is not None and found[0] == user_id else None
 
 
 def request_security(user_id: int) -> Any:
@@ -481,7 +489,7 @@ class QlvbSecurityManager(SecurityManager):
         # counters of the cached definitions (app/core/revisions.py), which also check the host's agency.
         user_model = self.user_model
         row = db.session.execute(
-            select(user_model, Staff, AccountSecurity, *revisions.columns())
+            select(user_model, Staff, AccountSecurity, *revisions.columns(), acting_flag(user_model.id))
             .outerjoin(Staff, Staff.user_id == user_model.id)
             .outerjoin(AccountSecurity, AccountSecurity.user_id == user_model.id)
             .where(user_model.id == int(pk))
@@ -490,7 +498,8 @@ class QlvbSecurityManager(SecurityManager):
         if row is None:
             return None
         user, staff, security = row[:3]
-        revisions.remember(row[3:])
+        revisions.remember(row[3:-1])
+        setattr(g, _DEPUTY_KEY, (user.id, bool(row[-1])))
         setattr(g, _STAFF_KEY, (user.id, staff))
         setattr(g, _SECURITY_KEY, (user.id, security))
         if not user.is_active or not user.active or not user_allowed_here(user):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.errors import RefusedError
+from app.workflow import queries as wfq
 from app.workflow import steps as wfs
 from app.workflow.info import InstanceInfo
 from app.workflow.operations import register_operation
@@ -39,6 +41,7 @@ INCOMING_KINDS = (
         "Lãnh đạo chọn đơn vị chủ trì, đơn vị phối hợp và hạn xử lý; văn bản ghi nhận phân công và chuyển sang "
         "«Đang xử lý».",
         fields=(FieldNeed("lead_department_id", "Đơn vị chủ trì"),), roles=("leader",),
+        bulk_field="lead_department_id",
     ),
     StepKindInfo(
         "assign_person", "Giao người xử lý",
@@ -165,6 +168,13 @@ def _approve(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
 
 
 def _sign(ctx: StepContext, proceed: wfs.Proceed) -> InstanceInfo:
+    if ctx.actor.acting_for is not None and ctx.data.get("decision") not in ("return", "send_back", "rework"):
+        # The signer chosen on the draft signs with their own certificate (signatures.check_holder); a deputy
+        # signing "KT." in their own name needs the draft's signer changed, which is the drafter's choice.
+        raise RefusedError(
+            "Bước ký số không ủy quyền được: văn bản phải do chính người ký đã chọn ở dự thảo ký bằng chứng thư số "
+            "của mình. Nếu bạn ký thay, hãy đề nghị trả lại dự thảo để chọn bạn là người ký.",
+            log=f"deputy {ctx.actor.user_id} refused on sign step {ctx.task.id} (for {ctx.actor.acting_for})")
     added = chain.approve_and_sign(ctx.task.subject_id, actor=ctx.actor, decision=ctx.data.get("decision"),
                                    pin=ctx.inputs.get("pin"))
     return proceed({**ctx.data, **added})
@@ -201,3 +211,19 @@ def register_step_kinds() -> None:
     wfs.register_prefill(OUTGOING, "draft", chain.draft_prefill)
     for name, (fn, kind, outputs) in workflow_ops.OPERATIONS.items():
         register_operation(name, fn, replace=True, kind=kind, outputs=outputs)
+    register_inbox_filters()
+
+
+# What the inbox's filters and order mean for documents (app/workflow/queries): one primary-key lookup per task.
+_RANK_SQL = ("SELECT CASE d.urgency WHEN 'thuong' THEN 0 WHEN 'khan' THEN 1 WHEN 'thuong_khan' THEN 2 "
+             "WHEN 'hoa_toc' THEN 3 END FROM document d WHERE d.id = human_task.subject_id")
+
+
+def register_inbox_filters() -> None:
+    types = ("incoming", "outgoing")
+    wfq.register_subject_filter("urgency", types, "EXISTS (SELECT 1 FROM document d WHERE d.id = "
+                                "human_task.subject_id AND d.urgency = :f_urgency)")
+    wfq.register_subject_filter("department", types, "EXISTS (SELECT 1 FROM document d WHERE d.id = "
+                                "human_task.subject_id AND (d.lead_department_id = :f_department "
+                                "OR d.drafting_department_id = :f_department))")
+    wfq.register_subject_sort("urgency", types, _RANK_SQL)

@@ -58,6 +58,13 @@ def send_deposit_reminders() -> int:
     return _committed(remind)
 
 
+def notify_delegations() -> int:
+    """Tell deputies whose delegation (ủy quyền) starts today."""
+    from app.delegations.services import notify_started
+
+    return _committed(notify_started)
+
+
 def deliver_email(outbox_id: int | None = None) -> int:
     """Send one queued message, or every due one; each is committed as soon as SMTP accepted it.
 
@@ -129,6 +136,7 @@ PERIODIC: dict[str, Callable[[], int]] = {
     "notifications.send_due_reminders": send_due_reminders,
     "opinions.send_reminders": send_opinion_reminders,
     "dossiers.send_deposit_reminders": send_deposit_reminders,
+    "delegations.notify_started": notify_delegations,
     "notifications.deliver_email": deliver_email,
     "interchange.send_outbox": send_outbox,
     "interchange.poll_axis": poll_axis,

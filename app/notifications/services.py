@@ -104,3 +104,18 @@ def mark_all_read(user_id: int, agency_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def mark_read_for_links(user_id: int, agency_id: int, links: Iterable[str]) -> int:
+    """Mark read the user's notifications pointing at these pages (e.g. the tasks they marked read)."""
+    wanted = sorted(set(links))
+    if not wanted:
+        return 0
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.agency_id == agency_id, Notification.read_at.is_(None),
+               Notification.link.in_(wanted))
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

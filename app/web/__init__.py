@@ -41,7 +41,8 @@ def init_web(app: Flask, appbuilder: Any) -> None:
     search.register(appbuilder)
     stats.register(appbuilder)
     dossiers.install(app, appbuilder)
-    from . import deadlines, pwa
+    from . import deadlines, delegations, pwa
 
     deadlines.register(appbuilder)
+    delegations.register(appbuilder)
     pwa.install(app)

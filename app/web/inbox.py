@@ -10,11 +10,18 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from markupsafe import Markup
-from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from app.admin.permissions import register_common_grants
 from app.core import revisions
-from app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from app.core.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    RefusedError,
+    ValidationError,
+)
 from app.designer.forms import effective_form
 from app.documents import queries as dq
 from app.documents.errors import DuplicateDocumentError
@@ -77,10 +84,15 @@ def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
     """Timeline rows with actor names and read-only renderings of the submitted forms (and every step, as
     ``steps``, so callers need not read them again)."""
     events = wfq.instance_timeline(instance_id)
-    names = _people({e.actor_id for e in events if e.actor_id}, agency_id)
+    principals = {_on_behalf_of(e) for e in events} - {None}
+    names = _people({e.actor_id for e in events if e.actor_id} | principals, agency_id)  # type: ignore[operator]
     rows = []
     for e in events:
-        rows.append({"at": e.at, "who": names.get(e.actor_id or 0, "Hệ thống"),
+        who = names.get(e.actor_id or 0, "Hệ thống")
+        principal = _on_behalf_of(e)
+        if principal is not None:  # a deputy's step shows both names
+            who = f"{who} (ủy quyền của {names.get(principal, 'người khác')})"
+        rows.append({"at": e.at, "who": who,
                      "kind": EVENT_LABELS.get(e.kind, e.kind), "task": e.task_name, "comment": e.comment})
     done = []
     choices = AgencyChoices(agency_id)
@@ -95,6 +107,45 @@ def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
     return {"timeline": rows, "done_forms": done, "people": names, "steps": steps}
 
 
+SORT_LABELS = {"due": "Hạn xử lý", "received": "Ngày nhận", "urgency": "Độ khẩn"}
+DUE_LABELS = {"overdue": "Quá hạn", "today": "Đến hạn hôm nay", "soon": "Trong 3 ngày", "none": "Không hạn"}
+PROCESS_FILTER_LABELS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi", "other": "Quy trình khác"}
+# "Most urgent first" is what a person sorting by urgency wants; dates start with the nearest.
+_DEFAULT_DESC = {"due": False, "received": False, "urgency": True}
+
+
+def read_filters(departments: dict[str, str]) -> tuple[wfq.InboxFilter, dict[str, str]]:
+    """The inbox's filters and order from the query string; unknown values are ignored, never an error.
+
+    Returns the filter and the arguments to keep in every link of the page (tabs, pages, the form)."""
+    args = request.args
+    kept: dict[str, str] = {}
+
+    def pick(name: str, allowed: Any) -> str | None:
+        value = args.get(name, "")
+        if value in allowed:
+            kept[name] = value
+            return value
+        return None
+
+    urgency = pick("urgency", URGENCY)
+    due = pick("due", DUE_LABELS)
+    process = pick("process", PROCESS_FILTER_LABELS)
+    department = pick("department", departments)
+    sort = pick("sort", SORT_LABELS) or "due"
+    direction = pick("dir", ("asc", "desc"))
+    descending = _DEFAULT_DESC[sort] if direction is None else direction == "desc"
+    filters = wfq.InboxFilter(urgency=urgency, due=due, process=process,
+                              department_id=int(department) if department else None, sort=sort,
+                              descending=descending)
+    return filters, kept
+
+
+def _on_behalf_of(event: Any) -> int | None:
+    value = (event.data or {}).get("on_behalf_of")
+    return value if isinstance(value, int) else None
+
+
 class InboxView(BaseView):
     route_base = "/inbox"
     default_view = "index"
@@ -104,11 +155,129 @@ class InboxView(BaseView):
     def index(self) -> Any:
         actor = current_actor()
         listing = read_listing(TABS, arg="tab")
-        counts = wfq.count_inbox_buckets(actor, tuple(key for key, _ in TABS))
-        tasks = wfq.inbox(actor, listing.tab, limit=listing.size, offset=listing.offset)
+        departments = dict(AgencyChoices(actor.agency_id).choices_for("departments", None, {}))
+        filters, kept = read_filters(departments)
+        counts = wfq.count_inbox_buckets(actor, tuple(key for key, _ in TABS), filters=filters)
+        tasks = wfq.inbox(actor, listing.tab, limit=listing.size, offset=listing.offset, filters=filters)
         about = subjects.describe(actor.agency_id, [(t.subject_type, t.subject_id) for t in tasks])
-        return self.render_template("inbox/index.html", listing=listing, counts=counts, tasks=tasks, about=about,
-                                    labels=subjects.PROCESS_LABELS)
+        on_behalf = {p.user_id for p in actor.on_behalf}
+        principals = _people(on_behalf, actor.agency_id) if on_behalf else {}
+        rows = [{"task": t, "for": principals.get(wf.acting_for(t, actor) or 0) if on_behalf else None,
+                 "claimable": TaskView._can_claim(t, actor), "bulk": _bulk_field(t) is not None
+                 and wf.can_act(t, actor)} for t in tasks]
+        return self.render_template(
+            "inbox/index.html", listing=listing, counts=counts, tasks=tasks, rows=rows, about=about,
+            labels=subjects.PROCESS_LABELS, kept=kept, filters=filters, departments=departments, urgency=URGENCY,
+            due_labels=DUE_LABELS, process_labels=PROCESS_FILTER_LABELS, sort_labels=SORT_LABELS,
+            principals=principals, any_bulk=any(r["bulk"] for r in rows),
+            any_claimable=any(r["claimable"] for r in rows))
+
+    @expose("/bulk", methods=["POST"])
+    @has_access
+    def bulk(self) -> Any:
+        """Several tasks at once: mark read, claim, or assign incoming documents to one department."""
+        actor = current_actor()
+        back = request.form.get("back", "")
+        target = url_for("InboxView.index") + ("?" + back if back and _safe_query(back) else "")
+        try:
+            ids = sorted({int(v) for v in request.form.getlist("task_id")})
+        except (TypeError, ValueError, OverflowError):
+            abort(400)
+        if any(i <= 0 or i >= 2**63 for i in ids):
+            abort(400)
+        if not ids:
+            flash("Chưa chọn công việc nào.", "warning")
+            return redirect(target)
+        action = request.form.get("action", "")
+        if action == "read":
+            marked = wf.mark_tasks_read(ids, actor)
+            from app.notifications.services import mark_read_for_links
+            from app.notifications.tasks import task_link
+
+            mark_read_for_links(actor.user_id, actor.agency_id, [task_link(i) for i in ids])
+            db.session.commit()
+            flash(f"Đã đánh dấu đã đọc {marked} công việc.", "success")
+        elif action == "claim":
+            self._bulk_claim(actor, ids)
+        elif action == "assign":
+            self._bulk_assign(actor, ids, request.form.get("department_id", ""))
+        else:
+            abort(400)
+        return redirect(target)
+
+    @staticmethod
+    def _bulk_claim(actor: Any, ids: list[int]) -> None:
+        done, failed = 0, []
+        for task_id in ids:
+            try:
+                task = wfq.get_task(task_id)
+                if task.agency_id != actor.agency_id:
+                    raise NotFoundError("Không tìm thấy công việc")
+                wf.claim_task(task.id, actor)
+                db.session.commit()
+                done += 1
+            except DomainError as exc:
+                db.session.rollback()
+                failed.append(exc.message)
+        _report(f"Đã nhận xử lý {done} công việc", "công việc không nhận được", failed)
+
+    @staticmethod
+    def _bulk_assign(actor: Any, ids: list[int], department: str) -> None:
+        """Each task through the same service as its own page (its step kind's effects, its form's rules),
+        one transaction per task: one that cannot be assigned leaves the others assigned."""
+        choices = AgencyChoices(actor.agency_id)
+        if department not in dict(choices.choices_for("departments", None, {})):
+            flash("Vui lòng chọn đơn vị chủ trì của cơ quan.", "danger")
+            return
+        done, failed = 0, []
+        for task_id in ids:
+            title = f"Công việc #{task_id}"
+            try:
+                task = wfq.get_task(task_id)
+                if task.agency_id != actor.agency_id:
+                    raise NotFoundError("Không tìm thấy công việc")
+                about = subjects.describe(actor.agency_id, [(task.subject_type, task.subject_id)])
+                title = about[(task.subject_type, task.subject_id)].title
+                field = _bulk_field(task)
+                if field is None or not task.form_key:
+                    raise RefusedError(f"bước «{task.name}» không giao hàng loạt được, hãy mở để xử lý")
+                if not wf.can_act(task, actor):
+                    raise PermissionDeniedError("bạn không có quyền xử lý công việc này")
+                defn = effective_form(actor.agency_id, task.form_key, _forms_dir())
+                form = build_form(defn, choices=choices, formdata=MultiDict({field: department}),
+                                  context=TaskView._context(task), csrf=False)
+                data = validate_submission(defn, form)
+                complete(task, actor, data, {}, None)
+                db.session.commit()
+                done += 1
+                log.info("task %s assigned in bulk to department %s by user %s", task.id, department, actor.user_id)
+            except ValidationError as exc:
+                db.session.rollback()
+                details = [m for messages in exc.field_errors.values() for m in messages]
+                failed.append(f"{title}: {' '.join([exc.message, *details])}")
+            except DomainError as exc:
+                db.session.rollback()
+                log.warning("bulk assignment of task %s refused for user %s: %s", task_id, actor.user_id, exc.log)
+                failed.append(f"{title}: {exc.message}")
+        _report(f"Đã giao {done} văn bản", "văn bản không giao được", failed)
+
+
+def _bulk_field(task: Any) -> str | None:
+    kind = kind_info(task.process_key, task.step_kind)
+    return kind.bulk_field if kind is not None and task.state == "open" else None
+
+
+def _report(done: str, failed_label: str, failed: list[str]) -> None:
+    """One Vietnamese line per bulk action: "Đã giao 3 văn bản; 1 văn bản không giao được: …"."""
+    if failed:
+        flash(f"{done}; {len(failed)} {failed_label}: " + "; ".join(failed), "warning")
+    else:
+        flash(f"{done}.", "success")
+
+
+def _safe_query(query: str) -> bool:
+    """The inbox's own query string to return to (no path, scheme or control characters)."""
+    return len(query) < 500 and all(c.isalnum() or c in "=&_-%." for c in query)
 
 
 class TaskView(BaseView):
@@ -200,11 +369,14 @@ class TaskView(BaseView):
         instance = wfq.get_instance(task.instance_id)
         tl = timeline_context(task.instance_id, actor.agency_id)
         tl.pop("steps")
+        principal = wf.acting_for(task, actor) if may_act and actor.on_behalf else None
+        acting_for_name = _people({principal}, actor.agency_id).get(principal) if principal else None
         return self.render_template("inbox/task.html", task=task, form_html=form_html, readonly_html=readonly_html,
                                     kind=kind, document=document, kinds=ATTACHMENT_KIND,
                                     urgency=URGENCY, channel=CHANNEL,
                                     about=about, instance=instance, may_act=may_act,
-                                    can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS, **tl)
+                                    can_claim=self._can_claim(task, actor), labels=subjects.PROCESS_LABELS,
+                                    acting_for_name=acting_for_name, **tl)
 
     @expose("/<int:task_id>/claim", methods=["POST"])
     @has_access
@@ -244,7 +416,7 @@ class TaskView(BaseView):
         return ctx
 
 
-register_common_grants("InboxView", ("can_index",))
+register_common_grants("InboxView", ("can_index", "can_bulk"))
 register_common_grants("TaskView", ("can_show", "can_claim"))
 register_common_grants("Hộp công việc", ("menu_access",))
 register_common_grants("Văn bản", ("menu_access",))

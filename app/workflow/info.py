@@ -15,6 +15,10 @@ class ActorRef:
     agency_id: int
     roles: frozenset[str]
     department_id: int | None = None
+    # The people this actor stands in for today (ủy quyền), each as they would act themselves.
+    on_behalf: tuple[ActorRef, ...] = ()
+    # Set while the actor completes a step for one of them: whose step it was.
+    acting_for: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class HumanTaskInfo:
     form_data: dict[str, Any] | None
     comment: str | None
     step_kind: str | None = None  # what the step means to the domain (workflow/steps.py)
+    on_behalf_of_id: int | None = None  # whose step a deputy completed (ủy quyền)
+    read: bool | None = None  # seen by the person whose inbox lists it (None: not asked)
 
 
 @dataclass(frozen=True)

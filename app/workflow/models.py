@@ -35,6 +35,7 @@ OPEN_ROLE = text("state = 'open' AND candidate_user_id IS NULL AND candidate_dep
 OPEN_ROLE_DEPT = text("state = 'open' AND candidate_user_id IS NULL AND candidate_department_id IS NOT NULL")
 OPEN_CLAIMED = text("state = 'open' AND claimed_by_id IS NOT NULL")
 DONE = text("state = 'done'")
+ON_BEHALF = text("on_behalf_of_id IS NOT NULL")
 
 
 class ProcessVersion(Model):
@@ -132,6 +133,9 @@ class HumanTask(Model):
         Index("ix_human_task_done_by", "completed_by_id", "completed_at", "id",
               postgresql_where=DONE, sqlite_where=DONE),
         Index("ix_human_task_instance", "instance_id", "state"),
+        # "What was done on my behalf?" (the principal of a delegation): few rows, a small partial index.
+        Index("ix_human_task_on_behalf", "on_behalf_of_id", "completed_at",
+              postgresql_where=ON_BEHALF, sqlite_where=ON_BEHALF),
         # "Has this person a task on this document?" (documents' visibility rule; migration 0700 creates it).
         Index("ix_human_task_subject", "subject_id", "subject_type"),
         UniqueConstraint("instance_id", "task_uuid", name="uq_human_task_engine_task"),
@@ -159,6 +163,20 @@ class HumanTask(Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The person a deputy completed this step for (ủy quyền); completed_by_id is the deputy.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+
+
+class TaskRead(Model):
+    """A person has seen a task (opened its page or marked it read in the inbox); absent: new to them."""
+
+    __tablename__ = "task_read"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True)
+    human_task_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)
 
 
 class InstanceEvent(Model):

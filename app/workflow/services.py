@@ -38,7 +38,14 @@ from app.workflow.engine import (
 from app.workflow.errors import StepTakenError
 from app.workflow.info import ActorRef, HumanTaskInfo, InstanceInfo, ProcessVersionInfo
 from app.workflow.loader import Diagram, load_diagram, sha256_of
-from app.workflow.models import HumanTask, InstanceEvent, ProcessInstance, ProcessVersion, WorkflowTaskState
+from app.workflow.models import (
+    HumanTask,
+    InstanceEvent,
+    ProcessInstance,
+    ProcessVersion,
+    TaskRead,
+    WorkflowTaskState,
+)
 from app.workflow.operations import InstanceRef
 from app.workflow.step_writes import DoneMark, StepWrite, write_step
 from app.workflow.validation import ContractInfo, validate_diagram
@@ -89,7 +96,13 @@ def task_info(row: HumanTask) -> HumanTaskInfo:
         form_data=row.form_data,
         comment=row.comment,
         step_kind=row.step_kind,
+        on_behalf_of_id=getattr(row, "on_behalf_of_id", None),
+        read=_flag(getattr(row, "is_read", None)),
     )
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)  # SQLite answers EXISTS with 0 or 1
 
 
 def instance_info(row: ProcessInstance, open_task_ids: Collection[int] = ()) -> InstanceInfo:
@@ -260,6 +273,18 @@ def _diagram_for_version(version_id: int, sha256: str | None = None) -> Diagram:
 
 # -- permissions ---------------------------------------------------------------------------
 def can_act(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> bool:
+    """The actor may act on the task as themselves, or for someone they stand in for (ủy quyền)."""
+    return _can_act_as(task, actor) or any(_can_act_as(task, p) for p in actor.on_behalf)
+
+
+def acting_for(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> int | None:
+    """Whose step the actor would be doing: None for their own, else the principal they stand in for."""
+    if _can_act_as(task, actor):
+        return None
+    return next((p.user_id for p in actor.on_behalf if _can_act_as(task, p)), None)
+
+
+def _can_act_as(task: HumanTaskInfo | HumanTask, actor: ActorRef) -> bool:
     """A named candidate user acts alone; otherwise the lane role (within the candidate department)."""
     if task.agency_id != actor.agency_id or task.state != "open":
         return False
@@ -650,6 +675,8 @@ def complete_task(
         raise StepTakenError(_CONFLICT)
     if not can_act(row, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{row.name}"')
+    # The handler (and the domain services it calls) see whom a deputy acts for, to say so in their history.
+    actor = replace(actor, acting_for=acting_for(row, actor))
     proceeded: list[InstanceInfo] = []
 
     def proceed(data: Mapping[str, Any]) -> InstanceInfo:
@@ -697,20 +724,23 @@ def _complete_task(
         raise StepTakenError(_CONFLICT)
     if not can_act(task, actor):
         raise PermissionDeniedError(f'Bạn không có quyền xử lý công việc "{task.name}"')
+    principal = acting_for(task, actor)
     _check_form_data(form_data)
     loaded = _loaded_for_step(instance)
     loaded.run.complete_task(task.task_uuid, form_data)
     now = clock.now()
     stored_form = json.loads(json.dumps(dict(form_data), default=str))
     completed = replace(task_info(task), state="done", completed_at=now, completed_by_id=actor.user_id,
-                        form_data=stored_form, comment=comment)
+                        form_data=stored_form, comment=comment, on_behalf_of_id=principal)
     decision = form_data.get("decision")
+    event_data: dict[str, Any] = {"decision": decision} if decision is not None else {}
+    if principal is not None:
+        event_data["on_behalf_of"] = principal
     first = _event_row(instance.id, "completed", now, actor_id=actor.user_id, task_name=task.name,
-                       bpmn_id=task.bpmn_id, comment=comment,
-                       data={"decision": decision} if decision is not None else None)
+                       bpmn_id=task.bpmn_id, comment=comment, data=event_data or None)
     open_before = {row.task_uuid: row.id for row in rows if row.state == "open" and row.id != human_task_id}
     return _write_step(instance, loaded, open_before, first, actor.user_id, decision=decision, completed=completed,
-                       done=DoneMark(human_task_id, now, actor.user_id, stored_form, comment))
+                       done=DoneMark(human_task_id, now, actor.user_id, stored_form, comment, principal))
 
 
 def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
@@ -735,10 +765,30 @@ def claim_task(human_task_id: int, actor: ActorRef) -> HumanTaskInfo:
         )
         if claimed.rowcount != 1:
             raise ConflictError("Công việc này đã có người khác nhận xử lý")
-        db.session.execute(insert(_ev), [_event_row(task.instance_id, "claimed", clock.now(), actor_id=actor.user_id,
-                                                    task_name=task.name, bpmn_id=task.bpmn_id)])
+        principal = acting_for(task, actor)
+        db.session.execute(insert(_ev), [_event_row(
+            task.instance_id, "claimed", clock.now(), actor_id=actor.user_id, task_name=task.name,
+            bpmn_id=task.bpmn_id, data={"on_behalf_of": principal} if principal is not None else None)])
         info = replace(info, claimed_by_id=actor.user_id)
     return info
+
+
+def mark_tasks_read(task_ids: Collection[int], actor: ActorRef) -> int:
+    """Record that the actor has seen these tasks (theirs, or of someone they stand in for); return how many
+    were new to them. Tasks of another agency or another person's are skipped, as if absent."""
+    ids = sorted({int(i) for i in task_ids})
+    if not ids:
+        return 0
+    rows = db.session.execute(select(_ht).where(_ht.c.id.in_(ids), _ht.c.agency_id == actor.agency_id)).all()
+    visible = [r.id for r in rows if can_act(r, actor) or r.completed_by_id == actor.user_id]
+    if not visible:
+        return 0
+    seen = set(db.session.scalars(select(TaskRead.human_task_id).where(
+        TaskRead.user_id == actor.user_id, TaskRead.human_task_id.in_(visible))))
+    fresh = [{"user_id": actor.user_id, "human_task_id": i, "read_at": clock.now()} for i in visible if i not in seen]
+    if fresh:
+        db.session.execute(insert(TaskRead.__table__), fresh)
+    return len(fresh)
 
 
 def cancel_instance(instance_id: int, actor: ActorRef, *, comment: str | None = None) -> InstanceInfo:

@@ -37,6 +37,7 @@ class DoneMark:
     user_id: int
     form_data: dict[str, Any]
     comment: str | None
+    on_behalf_of_id: int | None = None  # the principal a deputy completes the step for
 
 
 @dataclass
@@ -69,7 +70,7 @@ def write_step(conn: Connection, step: StepWrite) -> StepOutcome:
 _STEP_SQL = text("""
 WITH done AS (
     UPDATE human_task SET state = 'done', completed_at = :done_at, completed_by_id = :done_by,
-           form_data = CAST(:form_data AS jsonb), comment = :comment
+           form_data = CAST(:form_data AS jsonb), comment = :comment, on_behalf_of_id = :on_behalf
     WHERE id = :task_id AND state = 'open'
     RETURNING id
 ), moved AS (
@@ -112,7 +113,7 @@ SELECT (SELECT count(*) FROM done) AS done, (SELECT count(*) FROM moved) AS move
     bindparam("done_at", type_=DateTime(timezone=True)), bindparam("updated_at", type_=DateTime(timezone=True)),
     bindparam("next_timer_at", type_=DateTime(timezone=True)),
     bindparam("completed_at", type_=DateTime(timezone=True)), bindparam("task_id", type_=Integer),
-    bindparam("done_by", type_=Integer), bindparam("comment", type_=Text),
+    bindparam("done_by", type_=Integer), bindparam("comment", type_=Text), bindparam("on_behalf", type_=Integer),
 )
 
 
@@ -132,7 +133,7 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepOutcome:
     row = conn.execute(_STEP_SQL, {
         "task_id": done.task_id if done else None, "done_at": done.at if done else None,
         "done_by": done.user_id if done else None, "form_data": _json(done.form_data) if done else None,
-        "comment": done.comment if done else None,
+        "comment": done.comment if done else None, "on_behalf": done.on_behalf_of_id if done else None,
         "instance_id": step.instance_id, "revision": step.revision, "new_revision": values["revision"],
         "state_meta": values["state_meta"], "updated_at": values["updated_at"],
         "next_timer_at": values["next_timer_at"], "status": values["status"], "completed_at": values["completed_at"],
@@ -148,7 +149,8 @@ _MARK_DONE = (
     update(_ht)
     .where(_ht.c.id == bindparam("b_task_id"), _ht.c.state == "open")
     .values(state="done", completed_at=bindparam("b_now"), completed_by_id=bindparam("b_user_id"),
-            form_data=bindparam("b_form_data", type_=_ht.c.form_data.type), comment=bindparam("b_comment"))
+            form_data=bindparam("b_form_data", type_=_ht.c.form_data.type), comment=bindparam("b_comment"),
+            on_behalf_of_id=bindparam("b_on_behalf"))
 )
 _BUMP_INSTANCE = (
     update(_pi)
@@ -181,7 +183,8 @@ def _write_statements(conn: Connection, step: StepWrite) -> StepOutcome:
     done = step.done
     if done is not None:
         marked = conn.execute(_MARK_DONE, {"b_task_id": done.task_id, "b_now": done.at, "b_user_id": done.user_id,
-                                           "b_form_data": done.form_data, "b_comment": done.comment})
+                                           "b_form_data": done.form_data, "b_comment": done.comment,
+                                           "b_on_behalf": done.on_behalf_of_id})
         if marked.rowcount != 1:
             return StepOutcome(done_ok=False, moved=False, new_task_ids={})
     values = step.instance_values
@@ -199,7 +202,8 @@ def _write_statements(conn: Connection, step: StepWrite) -> StepOutcome:
     new_ids: dict[str, int] = {}
     if step.new_tasks:
         rows = [{**row, "instance_id": step.instance_id, "state": "open", "claimed_by_id": None,
-                 "completed_at": None, "completed_by_id": None, "form_data": None, "comment": None}
+                 "completed_at": None, "completed_by_id": None, "form_data": None, "comment": None,
+                 "on_behalf_of_id": None}
                 for row in step.new_tasks]
         ids = conn.execute(_INSERT_HUMAN_TASKS, rows).scalars().all()
         new_ids = {row["task_uuid"]: task_id for row, task_id in zip(rows, ids, strict=True)}

@@ -53,6 +53,9 @@ class StepKindInfo:
     roles: tuple[str, ...] = ()  # the lanes it usually sits in (a hint for the designer)
     produces: tuple[str, ...] = ()  # data names the step adds for later conditions (besides its form's)
     asks: tuple[InputNeed, ...] = ()  # inputs its page shows beside the form
+    # The one form field that may be chosen for several such steps at once from the inbox (e.g. the lead
+    # department of an assignment); None: this kind is completed one by one, on its own page.
+    bulk_field: str | None = None
 
 
 

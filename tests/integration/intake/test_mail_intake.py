@@ -18,6 +18,7 @@ from app.intake.errors import MailboxSettingsError
 from app.intake.models import Mailbox, MailMessage
 from app.jobs import bodies
 from app.notifications.models import Notification
+from tests.integration.documents.conftest import png_bytes
 
 PROCESSED = "Đã nhận vào QLVB"
 
@@ -118,7 +119,7 @@ def test_bad_messages_are_refused_with_a_reason_and_nothing_stored(office, imap_
         raw = _message("Hóa đơn", files=(("hoa-don.pdf", sample_pdf, "application/pdf"),
                                          ("hoa-don.vbs", b"MsgBox 1", "application/octet-stream")))
     elif case == "fake_pdf":
-        raw = _message("Công văn", files=(("cong-van.pdf", b"MZ\x90\x00 not a pdf at all", "application/pdf"),))
+        raw = _message("Công văn", files=(("cong-van.pdf", png_bytes(), "application/pdf"),))
     elif case == "malformed":
         raw = (b"From: a@b.vn\r\nSubject: Hong\r\nMessage-ID: <hong@b.vn>\r\nMIME-Version: 1.0\r\n"
                b"Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\nno boundary ever starts here\r\n")

@@ -17,9 +17,9 @@ RUNTIME_PACKAGES := fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangof
 LDAP_BUILD_PACKAGES := gcc libldap-dev libsasl2-dev
 # What the tests add: poppler for PDF checks, Chromium for browser tests, slapd for LDAP, SoftHSM2 as a real
 # PKCS#11 token, nginx and pgbouncer for the cluster tests, Redis for Celery and shared rate limits, clamd for the
-# virus-scan test (the app scans only when QLVB_CLAMD is set).
+# virus-scan test (the app scans only when QLVB_CLAMD is set), dovecot for the mail-intake tests (run from a config in tmp).
 TEST_PACKAGES := $(LDAP_BUILD_PACKAGES) poppler-utils chromium slapd ldap-utils softhsm2 opensc nginx pgbouncer \
-	redis-server clamav-daemon
+	redis-server clamav-daemon dovecot-imapd
 RUN_EXTRAS := $(if $(filter ldap ldap_then_db,$(QLVB_AUTH)),[ldap],)
 RUN_PACKAGES := $(RUNTIME_PACKAGES) $(if $(RUN_EXTRAS),$(LDAP_BUILD_PACKAGES),)
 

@@ -12,6 +12,7 @@ from app.designer import models as designer_models  # noqa: F401
 from app.documents import models as documents_models  # noqa: F401
 from app.dossiers import models as dossiers_models  # noqa: F401
 from app.exchange import models as exchange_models  # noqa: F401
+from app.intake import models as intake_models  # noqa: F401
 from app.liaison import models as liaison_models  # noqa: F401
 from app.notifications import models as notifications_models  # noqa: F401
 from app.opinions import models as opinions_models  # noqa: F401

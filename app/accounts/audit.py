@@ -42,6 +42,8 @@ KIND_LABELS: dict[str, str] = {
     "document_downloaded": "Tải tệp văn bản",
     "document_signed": "Ký số văn bản",
     "export": "Xuất dữ liệu",
+    "mail_received": "Nhận văn bản qua thư điện tử",
+    "mail_refused": "Từ chối thư điện tử đến",
     "maintenance_scheduled": "Lên lịch bảo trì",
     "maintenance_cancelled": "Hủy lịch bảo trì",
     "backup": "Sao lưu",

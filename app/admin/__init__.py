@@ -8,7 +8,7 @@ from typing import Any
 def init_admin(appbuilder: Any) -> None:
     from app.accounts import audit as audit_log
 
-    from . import audit, designer, form_editor, incidents, maintenance, reassign
+    from . import audit, designer, form_editor, incidents, mail_intake, maintenance, reassign
     from .views import register_views
 
     audit_log.install()
@@ -19,6 +19,7 @@ def init_admin(appbuilder: Any) -> None:
     designer.register(appbuilder)
     form_editor.register(appbuilder)
     incidents.register(appbuilder)
+    mail_intake.register(appbuilder)
     from . import stats_dashboard
 
     stats_dashboard.register(appbuilder)

@@ -130,6 +130,59 @@ def poll_axis() -> int:
     return received
 
 
+def poll_mailboxes(dispatch: Callable[[int], object] | None = None) -> int:
+    """One job per agency mailbox whose lease is free: queued through ``dispatch`` under Celery, run here in
+    turn by the embedded scheduler. Returns how many documents were received (or mailboxes queued)."""
+    from app.intake.services import due_mailbox_ids
+
+    ids = due_mailbox_ids()
+    db.session.rollback()
+    if dispatch is not None:
+        for one in ids:
+            dispatch(one)
+        return len(ids)
+    return sum(poll_mailbox(one) for one in ids)
+
+
+def poll_mailbox(mailbox_id: int) -> int:
+    """Read one mailbox's unseen messages: each is recorded and committed, then moved to the processed folder.
+
+    The lease makes a second worker skip the mailbox; no transaction stays open while the server talks."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.errors import DomainError
+    from app.intake import services as intake
+    from app.intake.imap import ImapMailbox
+
+    token = _committed(lambda: intake.claim_mailbox(mailbox_id))  # type: ignore[arg-type,return-value]
+    if token is None:
+        log.info("mailbox %s: another worker is reading it", mailbox_id)
+        return 0
+    received, error = 0, None
+    try:
+        access = intake.access_of(mailbox_id)
+        db.session.rollback()
+        with ImapMailbox(access) as box:
+            for uid in box.unseen(limit=intake.BATCH):
+                fetched = box.fetch(uid, intake.max_message_bytes())
+                if fetched is None:
+                    continue
+                try:
+                    taken = _committed(lambda f=fetched: intake.take_message(mailbox_id, f))  # type: ignore[arg-type,return-value]
+                except IntegrityError:
+                    log.info("mailbox %s: message uid %s recorded by another worker", mailbox_id, uid)
+                    continue
+                box.settle(uid, refused=taken.result == "refused")
+                received += int(taken.result == "accepted")
+    except DomainError as exc:
+        db.session.rollback()
+        error = exc.message
+        log.error("mailbox %s: %s", mailbox_id, exc.log)
+    finally:
+        _committed(lambda: intake.release_mailbox(mailbox_id, token, error=error) or 0)
+    return received
+
+
 # name -> body, as Celery knows them and as the embedded scheduler runs them (in this order).
 PERIODIC: dict[str, Callable[[], int]] = {
     "workflow.fire_due_timers": fire_due_timers,
@@ -140,4 +193,5 @@ PERIODIC: dict[str, Callable[[], int]] = {
     "notifications.deliver_email": deliver_email,
     "interchange.send_outbox": send_outbox,
     "interchange.poll_axis": poll_axis,
+    "intake.poll_mailboxes": poll_mailboxes,
 }

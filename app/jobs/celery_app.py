@@ -109,7 +109,7 @@ def make_celery(config: dict[str, Any] | None = None) -> Celery:
     interval = float(cfg.get("QLVB_BEAT_INTERVAL") or INTERVAL_SECONDS)
     celery = Celery("qlvb", broker=broker, task_cls=AppContextTask,
                     include=["app.jobs.workflow_tasks", "app.jobs.notification_tasks", "app.jobs.opinion_tasks",
-                             "app.jobs.dossier_tasks", "app.jobs.interchange_tasks"])
+                             "app.jobs.dossier_tasks", "app.jobs.interchange_tasks", "app.jobs.intake_tasks"])
     celery.conf.update(
         task_default_queue=queue,
         task_ignore_result=True,

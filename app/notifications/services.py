@@ -24,6 +24,7 @@ KIND_LABELS = {
     "overdue": "Quá hạn",
     "exchange_reply": "Trao đổi",
     "calendar": "Lịch công tác",
+    "mail_refused": "Thư điện tử không nhận được",
 }
 URGENT_LEVELS = {"khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
 

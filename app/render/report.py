@@ -17,13 +17,15 @@ th { font-weight: bold; text-align: center; background: #f0f0f0; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 td.index { text-align: center; color: #444; }
+.note { margin: 2pt 0 0; font-size: 10.5pt; }
 </style></head><body>
 <h1>{{ title }}</h1>
 {% if subtitle %}<p class="subtitle">{{ subtitle }}</p>{% endif %}
+{% for line in notes %}<p class="note">{{ line }}</p>{% endfor %}
 <table>
 <thead>
 <tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
-<tr>{% for c in columns %}<td class="index">({{ loop.index }})</td>{% endfor %}</tr>
+{% if numbered %}<tr>{% for c in columns %}<td class="index">({{ loop.index }})</td>{% endfor %}</tr>{% endif %}
 </thead>
 <tbody>
 {% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
@@ -38,8 +40,12 @@ def render_table_report(
     *,
     landscape: bool = True,
     subtitle: str | None = None,
+    notes: list[str] | None = None,
+    numbered: bool = True,
 ) -> bytes:
-    """A titled table; the header row repeats on every page, as printed registers need."""
+    """A titled table; the header row repeats on every page, as printed registers need.
+
+    ``notes``: lines under the title (criteria, print time); ``numbered``: the (1) (2) … row of registers."""
     width = len(columns)
     padded = [[str(c) for c in row[:width]] + [""] * (width - len(row)) for row in rows]
     html = render_template(
@@ -50,6 +56,8 @@ def render_table_report(
             "columns": list(columns),
             "rows": padded,
             "orientation": "landscape" if landscape else "portrait",
+            "notes": list(notes or []),
+            "numbered": numbered,
         },
     )
     return render_pdf(html)

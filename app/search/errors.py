@@ -13,3 +13,9 @@ class SearchQueryError(ValidationError):
 
 class SavedSearchNotFoundError(NotFoundError):
     code = "saved_search_not_found"
+
+
+class SearchExportError(ValidationError):
+    """An export that cannot be made as asked (too many rows, unknown format or column)."""
+
+    code = "search_export"

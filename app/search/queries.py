@@ -76,8 +76,11 @@ def _dialect() -> str:
 
 
 def restrict_to_visible(stmt: Select[Any], actor: ActorRef) -> Select[Any]:
-    """Keep what the actor may see: the documents domain's own rule (agency, role, involvement), not a copy."""
-    return documents_queries._visible(stmt, actor.agency_id, actor)
+    """Keep what the actor may see: the documents domain's own rule (agency, role, involvement), not a copy.
+
+    Classified documents (độ mật) are never registered here (app.documents.refusals); should one exist, neither
+    the results nor their exports show it."""
+    return documents_queries._visible(stmt, actor.agency_id, actor).where(Document.confidentiality == "thuong")
 
 
 def _filters(criteria: SearchCriteria) -> list[Any]:
@@ -164,6 +167,20 @@ def page_of_ids(stmt: Select[Any], criteria: SearchCriteria) -> tuple[list[int],
     ids = db.session.scalars(stmt.with_only_columns(Document.id).order_by(*_order(sort))
                              .limit(criteria.per_page).offset(start))
     return list(ids), COUNT_LIMIT, True, sort
+
+
+def all_matching_ids(stmt: Select[Any], criteria: SearchCriteria, *, limit: int) -> list[int] | None:
+    """Every id the pages of this search would show, in their order; None when there are more than ``limit``.
+
+    The same orders as page_of_ids: relevance up to COUNT_LIMIT matches, newest first beyond it."""
+    rows = db.session.execute(stmt.limit(limit + 1)).all()
+    if len(rows) > limit:
+        return None
+    sort = criteria.effective_sort
+    if len(rows) > COUNT_LIMIT and sort == "relevance":
+        sort = "date_desc"
+    rows.sort(key=_python_key(sort))
+    return [r.id for r in rows]
 
 
 def search_documents(actor: ActorRef, criteria: SearchCriteria) -> SearchPageResult:

@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from app.render import render_table_report
 
@@ -15,6 +16,28 @@ from .queries import ProvinceUsageResult, UsageRowInfo
 COLUMNS = ["STT", "Cơ quan", "VB đến đã vào sổ", "Tỷ lệ VB đến điện tử (%)", "VB đi đã ban hành",
            "Tỷ lệ VB đi ký số (%)", "Lượt quy trình VB đến", "Lượt quy trình VB đi", "Xử lý đúng hạn",
            "Xử lý quá hạn", "Đang xử lý", "Trong đó quá hạn", "Tỷ lệ đúng hạn (%)", "Đánh giá"]
+
+
+HEADER_FILL = PatternFill("solid", fgColor="E3F2FD")
+
+
+def style_header(ws: Worksheet, row: int) -> None:
+    """Bold, centred, wrapped and shaded: the header row of every table we export."""
+    for cell in ws[row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.fill = HEADER_FILL
+
+
+def set_widths(ws: Worksheet, widths: list[int]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def _pct(value: float | None) -> str:
@@ -54,10 +77,7 @@ def usage_xlsx(result: ProvinceUsageResult) -> bytes:
                f"{result.threshold.min_outgoing_instances} lượt quy trình văn bản đi"])
     ws.append(COLUMNS)
     header = ws.max_row
-    for cell in ws[header]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.fill = PatternFill("solid", fgColor="E3F2FD")
+    style_header(ws, header)
     flagged = PatternFill("solid", fgColor="FDECEA")
     for row in usage_rows(result):
         ws.append(row)
@@ -66,13 +86,9 @@ def usage_xlsx(result: ProvinceUsageResult) -> bytes:
                 cell.fill = flagged
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
-    widths = [5, 46, 12, 12, 12, 12, 12, 12, 11, 11, 11, 11, 11, 44]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+    set_widths(ws, [5, 46, 12, 12, 12, 12, 12, 12, 11, 11, 11, 11, 11, 44])
     ws.freeze_panes = ws.cell(row=header + 1, column=3)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def usage_pdf(result: ProvinceUsageResult) -> bytes:

@@ -14,7 +14,7 @@ ATTACHMENT_KIND = {
     "original": "tệp gốc", "appendix": "phụ lục", "scan": "bản quét", "preview": "bản xem trước (chưa có số)",
     "final": "bản chính thức (chưa ký)", "signed": "đã có chữ ký người có thẩm quyền",
     "sealed": "bản phát hành (đã ký số cơ quan)", "appendix_signed": "phụ lục đã ký số cơ quan",
-    "rendered": "bản dựng PDF",
+    "rendered": "bản dựng PDF", "email": "thư điện tử gốc (.eml)",
 }
 # Where the same code means something else by direction: an incoming copy sent back to its sender, an
 # outgoing draft sent back to its drafter.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.admin.permissions import register_common_grants
 from app.documents.queries import STATUS_LABELS
 from app.extensions import db
 from app.search.criteria import DIRECTIONS, SORTS, SearchCriteria, criteria_from_params
-from app.search.errors import SearchQueryError
+from app.search.errors import SearchExportError, SearchQueryError
+from app.search.export import COLUMNS, FORMATS, export_search, parse_columns
 from app.search.queries import filter_choices, saved_searches, search_documents
 from app.search.services import delete_saved_search, save_search
 from app.tenancy.queries import departments_of
@@ -28,8 +29,13 @@ class SearchView(BaseView):
     def index(self) -> Any:
         actor = current_actor()
         params = request.args.to_dict()
+        params.pop("cols", None)
         result = error = None
         criteria: SearchCriteria | None = None
+        try:
+            columns = parse_columns(request.args.getlist("cols"))
+        except SearchExportError:
+            columns = parse_columns([])
         try:
             criteria = criteria_from_params(params)
             if criteria.parsed or criteria.has_filters:
@@ -40,7 +46,20 @@ class SearchView(BaseView):
             "search/index.html", params=params, criteria=criteria, result=result, error=error,
             choices=filter_choices(actor.agency_id), departments=departments_of(actor.agency_id),
             statuses=STATUS_LABELS, directions=DIRECTIONS, sorts=SORTS, saved=saved_searches(actor),
+            export_columns=COLUMNS, chosen_columns=columns, export_formats=FORMATS,
         )
+
+    @expose("/export")
+    @has_access
+    def export(self) -> Any:
+        """The results of the same query string as a file (every page, the ticked columns)."""
+        actor = current_actor()
+        params = {k: v for k, v in request.args.to_dict().items() if k not in ("cols", "format", "page", "per_page")}
+        criteria = criteria_from_params(params)
+        exported = export_search(actor, criteria, request.args.getlist("cols"), request.args.get("format", ""))
+        db.session.commit()  # the audit line
+        return Response(exported.content, mimetype=exported.mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"', "Cache-Control": "no-store"})
 
     @expose("/save", methods=["POST"])
     @has_access
@@ -62,7 +81,7 @@ class SearchView(BaseView):
         return redirect(url_for("SearchView.index"))
 
 
-register_common_grants("SearchView", ("can_index", "can_save", "can_delete"))
+register_common_grants("SearchView", ("can_index", "can_save", "can_delete", "can_export"))
 register_common_grants("Tìm kiếm", ("menu_access",))
 
 

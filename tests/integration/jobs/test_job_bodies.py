@@ -42,7 +42,8 @@ def test_embedded_scheduler_runs_every_job_and_survives_failures(app: Any, offic
     results = embedded.run_once(app)
     assert set(results) == {"workflow.fire_due_timers", "notifications.send_due_reminders",
                             "opinions.send_reminders", "dossiers.send_deposit_reminders",
-                            "notifications.deliver_email", "interchange.send_outbox", "interchange.poll_axis"}
+                            "notifications.deliver_email", "interchange.send_outbox", "interchange.poll_axis",
+                            "intake.poll_mailboxes"}
     assert all(isinstance(v, int) for v in results.values()), results
     assert not embedded.enabled(app)  # tests: TESTING is on, nothing starts behind their back
 

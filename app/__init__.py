@@ -83,6 +83,9 @@ def create_app(config_override: Mapping[str, Any] | None = None, *, job_queue: A
         from app.bootstrap import register_domain_steps
 
         register_domain_steps()  # process kinds, step kinds and their handlers, service operations
+        from app.jobs import dispatch
+
+        dispatch.install()  # work a commit asks for (task-opened notices) runs at once, off the request
 
     from app.cli import register_cli
 

@@ -118,6 +118,9 @@ def build_config() -> dict[str, object]:
         "MAX_CONTENT_LENGTH": _int("QLVB_MAX_UPLOAD_MB", 50) * 1024 * 1024 + 1024 * 1024,
         "QLVB_DEFAULT_LOCALE": os.environ.get("QLVB_DEFAULT_LOCALE", "vi"),
         "QLVB_CELERY_BROKER_URL": os.environ.get("QLVB_CELERY_BROKER_URL", ""),
+        # A step that opens writes one row; who is told, and their e-mails, are worked out by a job right after the
+        # commit (app/notifications/pending.py). Off: made inside the step's transaction.
+        "QLVB_NOTICES_AFTER_COMMIT": _bool("QLVB_NOTICES_AFTER_COMMIT", True),
         "QLVB_CELERY_QUEUE": os.environ.get("QLVB_CELERY_QUEUE", "qlvb"),
         "QLVB_BEAT_INTERVAL": _int("QLVB_BEAT_INTERVAL", 60),  # seconds between two runs of each periodic job
         # Without a broker, a thread of the web process runs the periodic jobs (see app/jobs/embedded.py).

@@ -34,6 +34,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             # Every test signs in from 127.0.0.1: the per-address count would add up across the whole session.
             # The tests of that limit set their own (and use addresses of their own).
             "QLVB_LOGIN_ADDRESS_MAX_FAILURES": 100000,
+            # Task-opened notices are made in the step's transaction, so a test sees them at once; the tests of
+            # the after-commit path switch it on themselves.
+            "QLVB_NOTICES_AFTER_COMMIT": False,
         })
         with application.app_context():
             run_init()

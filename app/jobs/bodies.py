@@ -44,6 +44,13 @@ def send_due_reminders() -> int:
     return _committed(remind)
 
 
+def announce_notices() -> int:
+    """Tell the people of every step opened since the last run (task-opened notices after the commit)."""
+    from app.notifications.subscribers import announce_pending
+
+    return _committed(announce_pending)
+
+
 def send_opinion_reminders() -> int:
     """Remind reviewers who have not answered an opinion request due within a day."""
     from app.opinions.services import send_opinion_reminders as remind
@@ -186,6 +193,7 @@ def poll_mailbox(mailbox_id: int) -> int:
 # name -> body, as Celery knows them and as the embedded scheduler runs them (in this order).
 PERIODIC: dict[str, Callable[[], int]] = {
     "workflow.fire_due_timers": fire_due_timers,
+    "notifications.announce_pending": announce_notices,
     "notifications.send_due_reminders": send_due_reminders,
     "opinions.send_reminders": send_opinion_reminders,
     "dossiers.send_deposit_reminders": send_deposit_reminders,

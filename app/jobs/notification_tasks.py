@@ -14,3 +14,8 @@ def send_due_reminders() -> int:
 @app.task(name="notifications.deliver_email")
 def deliver_email(outbox_id: int | None = None) -> int:
     return bodies.deliver_email(outbox_id)
+
+
+@app.task(name="notifications.announce_pending")
+def announce_pending() -> int:
+    return bodies.announce_notices()

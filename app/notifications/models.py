@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
 from app.extensions import Model
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Notification(Model):
@@ -64,3 +67,16 @@ class JobMark(Model):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class PendingNotice(Model):
+    """A step that opened and whose people are still to be told: written by the step's transaction (one INSERT),
+    announced by the job ``notifications.announce_pending`` after the commit (app/notifications/pending.py)."""
+
+    __tablename__ = "notification_pending"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # The "send back" that reopened the step, if any: [by user id, comment, step name].
+    returned: Mapped[list[Any] | None] = mapped_column(JsonType, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=clock.now, nullable=False)

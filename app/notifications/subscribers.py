@@ -7,7 +7,7 @@ from typing import Any
 from app.core import clock, signals
 from app.extensions import db
 
-from . import deliveries, services
+from . import deliveries, pending, services
 from .reminders import due_soon_horizon
 from .tasks import URGENT, deadline_text, describe_subject, recipients, staff_name, task_link
 
@@ -26,13 +26,26 @@ def on_task_completed(sender: Any, task: Any = None, **_: Any) -> None:
 def on_task_opened(sender: Any, task: Any = None, **_: Any) -> None:
     if task is None:
         return
+    returned = db.session.info.get(_RETURNED_KEY, {}).pop(task.instance_id, None)
+    if pending.after_commit_enabled():
+        pending.defer(task, returned)
+    else:
+        announce_task(task, returned)
+
+
+def announce_pending() -> int:
+    """The job's side of ``pending``: tell the people of each step opened since the last run."""
+    return pending.announce_pending(announce_task)
+
+
+def announce_task(task: Any, returned: tuple[Any, ...] | None) -> None:
+    """Tell whoever may act on an opened step (a "send back" says so, with its reason)."""
     users = recipients(task.agency_id, candidate_user_id=task.candidate_user_id, candidate_role=task.candidate_role,
                        candidate_department_id=task.candidate_department_id, claimed_by_id=task.claimed_by_id)
     if not users:
         return
     subject = describe_subject(task.subject_type, task.subject_id, task.agency_id)
     urgent = subject.urgency in URGENT
-    returned = db.session.info.get(_RETURNED_KEY, {}).pop(task.instance_id, None)
     lines = [subject.line]
     if returned is not None:
         by, comment, step = returned

@@ -41,6 +41,7 @@ def test_embedded_scheduler_runs_every_job_and_survives_failures(app: Any, offic
     db.session.rollback()  # SQLite begins every transaction IMMEDIATE: hold none while the scheduler writes
     results = embedded.run_once(app)
     assert set(results) == {"workflow.fire_due_timers", "notifications.send_due_reminders",
+                            "notifications.announce_pending", "delegations.notify_started",
                             "opinions.send_reminders", "dossiers.send_deposit_reminders",
                             "notifications.deliver_email", "interchange.send_outbox", "interchange.poll_axis",
                             "intake.poll_mailboxes"}

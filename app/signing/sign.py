@@ -30,8 +30,8 @@ from app.signing.errors import (
     SigningError,
 )
 from app.signing.keys import open_signer_async, reserved_signature_bytes
-from app.signing.remote import RemoteSigner
 from app.signing.refs import LongTermRef, SignerRef, TsaRef
+from app.signing.remote import RemoteSigner
 from app.signing.verify import parse_roots
 
 Box = tuple[float, float, float, float]
@@ -154,6 +154,10 @@ async def _sign(pdf: bytes, signer: SignerRef, *, field_name: str, page: int, bo
             failure = pyhanko_signer.failure() if isinstance(pyhanko_signer, RemoteSigner) else None
             if failure is not None:  # the remote service refused or could not be reached
                 raise failure from None
+            if "could not be validated" in str(exc):  # B-LT: the signer's chain or revocation check failed
+                raise SigningError(
+                    "Chứng thư số của người ký không xác thực được (đã bị thu hồi, hết hạn hoặc không do tổ chức "
+                    "chứng thực tin cậy cấp); văn bản chưa được ký", log=f"B-LT validation: {exc!r}") from None
             if "already" in str(exc).lower() or "filled" in str(exc).lower():
                 raise SignatureFieldConflictError("Vị trí chữ ký này đã được ký", details=[field_name]) from None
             raise SigningError("Không ký số được văn bản", log=f"pyHanko: {exc!r}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,12 +15,11 @@ from asn1crypto import pem, x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError, SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko.sign.ades.report import AdESIndeterminate
-from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
@@ -28,6 +28,8 @@ from app.signing.errors import PdfUnreadableError
 from app.signing.refs import RevocationPolicy
 
 REVOCATION_MODES = ("off", "embedded", "online")
+
+log = logging.getLogger(__name__)
 
 STATUS_LABELS = {
     "valid": "Chữ ký số hợp lệ",
@@ -58,6 +60,7 @@ class SignatureInfo:
     timestamped: bool
     status: str
     label: str
+    kind: str = "signature"  # or "document_timestamp" (a TSA's token over the whole file: PAdES B-LTA)
     revoked: bool = False  # the signer's (or a CA's) certificate is revoked
     revocation_checked: bool = False  # a CRL or OCSP response said it is not revoked
     long_term: bool = False  # the file carries validation data (document security store)
@@ -135,7 +138,7 @@ def _context(reader: PdfFileReader, roots: tuple[x509.Certificate, ...], at: dt.
     """The validation context for ``policy``, preloaded with the file's own validation data (DSS)."""
     kwargs: dict[str, Any] = {"trust_roots": list(roots), "moment": at, "allow_fetching": False}
     if policy.mode != "off":
-        kwargs["revocation_mode"] = "hard-fail"
+        kwargs.update(revocation_mode="hard-fail", crls=[], ocsps=[])
     if policy.mode == "online":
         kwargs["allow_fetching"] = True
         kwargs["fetcher_backend"] = RequestsFetcherBackend(per_request_timeout=policy.timeout_seconds)
@@ -154,6 +157,8 @@ def _verify_one(embedded: EmbeddedPdfSignature, reader: PdfFileReader, roots: tu
     failures = (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, zlib.error)
     damaged = False
     context, long_term = _context(reader, roots, at, policy)
+    if embedded.sig_object_type == "/DocTimeStamp":
+        return _document_timestamp(embedded, reader, roots, at, policy)
     try:
         st = validate_pdf_signature(embedded, signer_validation_context=context)
     except failures:
@@ -165,7 +170,51 @@ def _verify_one(embedded: EmbeddedPdfSignature, reader: PdfFileReader, roots: tu
             st = validate_pdf_signature(embedded, signer_validation_context=context, skip_diff=True)
         except failures as exc:
             return _unreadable(field_name, exc)
-    return _from_status(st, field_name, at, damaged=damaged, policy=policy, long_term=long_term)
+    unchecked = False
+    if policy.mode != "off" and st.intact and st.valid and not st.trusted and not st.revoked:
+        # Trusted once revocation is not asked for: what is missing is the CRL/OCSP answer, not the chain.
+        relaxed, _ = _context(reader, roots, at, RevocationPolicy())
+        try:
+            unchecked = validate_pdf_signature(embedded, signer_validation_context=relaxed, skip_diff=True).trusted
+        except failures:
+            unchecked = False
+        if unchecked:
+            log.warning("revocation status of %s (%s) could not be checked (%s): %s", field_name,
+                        st.signing_cert.subject.human_friendly, policy.mode, st.trust_problem_indic)
+    return _from_status(st, field_name, at, damaged=damaged, policy=policy, long_term=long_term, unchecked=unchecked)
+
+
+def _document_timestamp(embedded: EmbeddedPdfSignature, reader: PdfFileReader, roots: tuple[x509.Certificate, ...],
+                        at: dt.datetime, policy: RevocationPolicy) -> SignatureInfo:
+    context, long_term = _context(reader, roots, at, policy)
+    failures = (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, zlib.error)
+    try:
+        st = validate_pdf_timestamp(embedded, validation_context=context)
+    except failures as exc:
+        return _unreadable(embedded.field_name, exc)
+    cert = st.signing_cert
+    expired = not (cert.not_valid_before <= at <= cert.not_valid_after)
+    level = st.modification_level
+    modified = _coverage(st.coverage) in ("partial", "unclear") or level is None or (
+        level.value > ModificationLevel.LTA_UPDATES.value)
+    checking = policy.mode != "off"
+    revoked = checking and st.revoked
+    unchecked = False
+    if checking and st.intact and st.valid and not st.trusted and not revoked:
+        relaxed, _ = _context(reader, roots, at, RevocationPolicy())
+        try:
+            unchecked = validate_pdf_timestamp(embedded, validation_context=relaxed, skip_diff=True).trusted
+        except failures:
+            unchecked = False
+    status = _status(intact=st.intact, valid=st.valid, modified=modified, expired=expired, trusted=st.trusted,
+                     revoked=revoked, unchecked=unchecked)
+    return SignatureInfo(
+        field_name=embedded.field_name, signer_name=_name_part(cert, "common_name") or cert.subject.human_friendly,
+        signer_organization=_name_part(cert, "organization_name"), signing_time=st.timestamp, intact=st.intact,
+        valid=st.valid, trusted=st.trusted, expired=expired, modified_after_signing=modified,
+        coverage=_coverage(st.coverage), timestamped=True, status=status, label=STATUS_LABELS[status],
+        kind="document_timestamp", revoked=revoked, revocation_checked=checking and st.trusted, long_term=long_term,
+    )
 
 
 def _unreadable(field_name: str, exc: BaseException) -> SignatureInfo:
@@ -186,13 +235,8 @@ def _unreadable(field_name: str, exc: BaseException) -> SignatureInfo:
     )
 
 
-# What pyHanko answers when no CRL/OCSP could be had (or none covers the time), as opposed to a broken chain.
-_NO_REVINFO = frozenset({AdESIndeterminate.TRY_LATER, AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE,
-                         AdESIndeterminate.OUT_OF_BOUNDS_NO_POE})
-
-
 def _from_status(st: Any, field_name: str, at: dt.datetime, *, damaged: bool, policy: RevocationPolicy,
-                 long_term: bool) -> SignatureInfo:
+                 long_term: bool, unchecked: bool) -> SignatureInfo:
     cert = st.signing_cert
     expired = not (cert.not_valid_before <= at <= cert.not_valid_after)
     coverage = _coverage(st.coverage)
@@ -206,7 +250,6 @@ def _from_status(st: Any, field_name: str, at: dt.datetime, *, damaged: bool, po
     )
     checking = policy.mode != "off"
     revoked = checking and st.revoked
-    unchecked = checking and not st.trusted and not revoked and st.trust_problem_indic in _NO_REVINFO
     status = _status(intact=st.intact, valid=st.valid, modified=modified, expired=expired, trusted=st.trusted,
                      revoked=revoked, unchecked=unchecked)
     return SignatureInfo(

@@ -42,6 +42,7 @@ from app.render import (
 )
 from app.signing import (
     STATUS_LABELS,
+    CscSignerRef,
     LongTermRef,
     Pkcs11SignerRef,
     Pkcs12SignerRef,
@@ -107,6 +108,17 @@ def personal_signer_ref(agency_code: str, email: str, *, passphrase: str | None 
             log=f"missing {path}",
         )
     return Pkcs12SignerRef(path=path, passphrase=passphrase or settings.passphrase(email, agency_code))
+
+
+def remote_signer_ref(agency_code: str, email: str, *, credential_id: str | None, pin: str) -> SignerRef:
+    """A personal key at the remote signing service (``QLVB_CSC_URL``), unlocked by the PIN/OTP typed now."""
+    url, token = settings.csc_service(agency_code)
+    if not url:
+        raise SigningNotConfiguredError(
+            "Cán bộ được cấu hình ký số từ xa nhưng hệ thống chưa có địa chỉ dịch vụ ký số từ xa; "
+            "liên hệ quản trị hệ thống", log=f"QLVB_CSC_URL unset for {agency_code}")
+    return CscSignerRef(service_url=url, user_id=email, credential_id=credential_id, pin=pin, access_token=token,
+                        timeout_seconds=int(settings.setting("QLVB_CSC_TIMEOUT") or 30))
 
 
 def _safe_name(email: str) -> str:
@@ -463,6 +475,7 @@ __all__ = [
     "agency_signer_ref",
     "apply_agency_signature",
     "personal_signer_ref",
+    "remote_signer_ref",
     "render_outgoing_pdf",
     "reverify_attachment",
     "sign_as_leader",

@@ -208,3 +208,61 @@ def _pdf() -> bytes:
         place="Vĩnh Yên", issue_date=dt.date(2026, 11, 5), type_name="Quyết định", summary="Về việc thử nghiệm",
         body=("Căn cứ Nghị định số 30/2020/NĐ-CP;",), signer_authority="KT. GIÁM ĐỐC", signer_position="PHÓ GIÁM ĐỐC",
         signer_name="Trần Thị Thu Hồi", recipients=("Lưu: VT.",)))
+
+
+def test_the_sign_step_signs_through_the_remote_signing_service(office, app, live, monkeypatch) -> None:
+    from app.tenancy.services import set_signing_method
+    from tests.support.csc_service import Credential, CscService
+
+    o = _live_office(office, app, live)
+    staff = db.session.query(Staff).filter(Staff.user_id == o.accounts["leader"].user_id).one()
+    (pathlib.Path(app.config["QLVB_SIGNING_DIR"]) / o.code / "users" / f"{staff.email}.p12").unlink()  # none here
+    set_signing_method(staff.id, agency_id=o.agency_id, method="remote", remote_credential_id=None)
+    db.session.commit()
+    csc = CscService(token="qlvb-" + "t" * 24, credentials={"c-1": Credential(
+        user_id=staff.email, pin="802468", key=live.keys["leader"],
+        chain_der=[live.certs_der["leader"], live.intermediate_der])}).start()
+    monkeypatch.setitem(app.config, "QLVB_CSC_URL", csc.url)
+    monkeypatch.setitem(app.config, "QLVB_CSC_TOKEN", csc.token)
+    monkeypatch.setitem(app.config, "QLVB_CSC_TIMEOUT", "3")
+    try:
+        doc = _draft(o)
+        wf.complete_task(_task(doc.instance_id, "review").id, o.actors["head"], {"decision": "approve"})
+        db.session.commit()
+        sign = _task(doc.instance_id, "sign")
+        with pytest.raises(SignerKeyError) as caught:
+            wf.complete_task(sign.id, o.actors["leader"], {"decision": "approve"}, inputs={"pin": "111111"})
+        assert "từ chối mã PIN" in caught.value.message
+        db.session.rollback()
+        stored = db.session.get(Document, doc.id)
+        assert stored.number is None and csc.signed == 0  # nothing signed, nothing stored, the number given back
+        wf.complete_task(sign.id, o.actors["leader"], {"decision": "approve"}, inputs={"pin": "802468"})
+        db.session.commit()
+        (signed,) = _files(o, doc.id, "signed")
+        result = verify_pdf(signed, [live.root_der])
+        assert result.status == "valid" and result.signatures[0].signer_name == "Nguyễn Văn An"
+        assert csc.signed == 1
+    finally:
+        csc.stop()
+
+
+def test_remote_service_down_keeps_the_sign_step_open(office, app, live, monkeypatch) -> None:
+    from app.signing.errors import SignerDeviceError
+    from app.tenancy.services import set_signing_method
+
+    o = _live_office(office, app, live)
+    staff = db.session.query(Staff).filter(Staff.user_id == o.accounts["leader"].user_id).one()
+    set_signing_method(staff.id, agency_id=o.agency_id, method="remote", remote_credential_id="c-1")
+    db.session.commit()
+    monkeypatch.setitem(app.config, "QLVB_CSC_URL", "http://127.0.0.1:9")
+    monkeypatch.setitem(app.config, "QLVB_CSC_TIMEOUT", "2")
+    doc = _draft(o)
+    wf.complete_task(_task(doc.instance_id, "review").id, o.actors["head"], {"decision": "approve"})
+    db.session.commit()
+    with pytest.raises(SignerDeviceError) as caught:
+        wf.complete_task(_task(doc.instance_id, "sign").id, o.actors["leader"], {"decision": "approve"},
+                         inputs={"pin": "802468"})
+    assert caught.value.message.startswith("Không kết nối được dịch vụ ký số từ xa")
+    db.session.rollback()
+    assert db.session.get(Document, doc.id).number is None
+    assert _task(doc.instance_id, "sign")

@@ -148,13 +148,15 @@ def seal_token(tmp_path, live, monkeypatch):
     """The live PKI's agency certificate and key on a SoftHSM2 token labelled "seal" (PIN 246810)."""
     if MODULE is None or shutil.which("softhsm2-util") is None or shutil.which("pkcs11-tool") is None:
         pytest.skip("SoftHSM2 / OpenSC not installed")
+    import secrets
+
     from cryptography.hazmat.primitives import serialization
 
-    (tmp_path / "tokens").mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    from tests.support.softhsm import softhsm_conf
+
+    softhsm_conf()
     env = {**os.environ}
+    token = "seal"
     key = tmp_path / "seal.key.pem"
     key.write_bytes(live.keys["agency"].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                       serialization.NoEncryption()))
@@ -164,13 +166,12 @@ def seal_token(tmp_path, live, monkeypatch):
     def run(*args: str) -> None:
         subprocess.run(args, check=True, capture_output=True, env=env)
 
-    run("softhsm2-util", "--init-token", "--free", "--label", "seal", "--pin", "246810", "--so-pin", "13579")
-    run("softhsm2-util", "--import", str(key), "--token", "seal", "--label", "agency", "--id", "01", "--pin", "246810")
+    run("softhsm2-util", "--import", str(key), "--token", token, "--label", "agency", "--id", "01", "--pin", "246810")
     for label, obj_id, name in (("agency", "01", "seal.der"), ("interm", "02", "interm.der")):
-        run("pkcs11-tool", "--module", MODULE, "--token-label", "seal", "--login", "--pin", "246810",
+        run("pkcs11-tool", "--module", MODULE, "--token-label", token, "--login", "--pin", "246810",
             "--write-object", str(tmp_path / name), "--type", "cert", "--label", label, "--id", obj_id)
     key.unlink()
-    return "seal"
+    return token
 
 
 def test_the_agency_seal_on_a_pkcs11_token_with_the_pin_typed_at_issue(office, app, tsa, seal_token,

@@ -148,7 +148,6 @@ def seal_token(tmp_path, live, monkeypatch):
     """The live PKI's agency certificate and key on a SoftHSM2 token labelled "seal" (PIN 246810)."""
     if MODULE is None or shutil.which("softhsm2-util") is None or shutil.which("pkcs11-tool") is None:
         pytest.skip("SoftHSM2 / OpenSC not installed")
-    import secrets
 
     from cryptography.hazmat.primitives import serialization
 

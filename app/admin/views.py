@@ -12,7 +12,7 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -21,6 +21,7 @@ from app.core.errors import DomainError, PermissionDeniedError, ValidationError
 from app.extensions import db
 from app.tenancy import roles as R
 from app.tenancy.models import Agency, Department, Position, Staff
+from app.tenancy.services import SIGNING_METHODS, set_signing_method
 
 from .scoping import AgencyScopedMixin, current_agency_id
 from .security import password_policy
@@ -152,13 +153,15 @@ class _StaffAccountBase(VietnameseValues, _WordedBlankChoice, ModelView):
     list_columns = ["full_name", "email", "department", "position", "active"]
     show_columns = ["full_name", "email", "phone", "department", "position", "active", "revoked_at"]
     add_columns = ["full_name", "email", "phone", "department", "position", "roles", "password"]
-    edit_columns = ["full_name", "email", "phone", "department", "position", "roles", "active"]
+    edit_columns = ["full_name", "email", "phone", "department", "position", "roles", "active", "signing_method",
+                    "remote_credential_id"]
     search_columns = ["full_name", "email"]
     order_columns = ["full_name", "email"]
     label_columns = {"full_name": "Họ và tên", "email": "Thư điện tử công vụ", "phone": "Điện thoại",
                      "department": "Phòng ban", "position": "Chức vụ", "active": "Đang hoạt động",
                      "revoked_at": "Thu hồi lúc", "roles": "Vai trò", "password": "Mật khẩu ban đầu",
-                     "agency": "Cơ quan"}
+                     "agency": "Cơ quan", "signing_method": "Cách ký số cá nhân",
+                     "remote_credential_id": "Mã chứng thư trên dịch vụ ký số từ xa"}
     validators_columns = {"email": [DataRequired(message="Trường này là bắt buộc."),
                                     Email(message="Địa chỉ thư điện tử không hợp lệ.")]}
 
@@ -184,6 +187,12 @@ class _StaffAccountBase(VietnameseValues, _WordedBlankChoice, ModelView):
             # FAB would make a non-null boolean "required", which makes unticking (= revoking) impossible.
             "active": BooleanField("Đang hoạt động", description="Bỏ chọn để thu hồi tài khoản: đăng nhập dừng ngay, "
                                    "lịch sử xử lý được giữ nguyên, công việc đang mở được đánh dấu để giao lại."),
+            "signing_method": SelectField("Cách ký số cá nhân", choices=list(SIGNING_METHODS.items()),
+                                          default="pkcs12", description="Mã PIN do chính cán bộ nhập mỗi lần ký; "
+                                          "hệ thống không lưu mã PIN."),
+            "remote_credential_id": StringField("Mã chứng thư trên dịch vụ ký số từ xa", validators=[Optional()],
+                                                description="Để trống: dùng chứng thư đầu tiên của tài khoản "
+                                                "(thư điện tử công vụ) trên dịch vụ ký số từ xa."),
         }
         super().__init__(**kwargs)
 
@@ -212,6 +221,8 @@ class _StaffAccountBase(VietnameseValues, _WordedBlankChoice, ModelView):
         staff = db.session.get(Staff, pk)
         if staff is not None and staff.user is not None:
             form.roles.data = [r.name for r in staff.user.roles if r.name in self.grantable_roles]
+        if staff is not None and hasattr(form, "signing_method"):
+            form.signing_method.data = staff.signing_method or "pkcs12"
 
     def process_form(self, form: Any, is_created: bool) -> None:
         self._form = form
@@ -264,6 +275,9 @@ class _StaffAccountBase(VietnameseValues, _WordedBlankChoice, ModelView):
                 accounts.reinstate_account(staff_id)
             accounts.change_account(staff_id, grantable=self._grantable(), agency_id=agency_id,
                                     acting_user_id=g.user.id, **values)
+            if hasattr(form, "signing_method"):
+                set_signing_method(staff_id, agency_id=agency_id, method=form.signing_method.data,
+                                   remote_credential_id=form.remote_credential_id.data)
         except DomainError:
             db.session.rollback()
             raise

@@ -183,8 +183,11 @@ def _personal_signer(doc: Document, actor: ActorRef, pin: str | None) -> Any:
     if not pin:
         raise ValidationError("Nhập mã PIN của chứng thư số cá nhân để ký", field_errors={"pin": ["Bắt buộc"]})
     agency_code = _agency(doc.agency_id).code
-    email = db.session.scalar(select(Staff.email).where(Staff.user_id == actor.user_id)) or ""
-    return signatures.personal_signer_ref(agency_code, email, passphrase=pin)
+    staff = db.session.scalar(select(Staff).where(Staff.user_id == actor.user_id))
+    if staff is not None and staff.signing_method == "remote":
+        return signatures.remote_signer_ref(agency_code, staff.email, credential_id=staff.remote_credential_id,
+                                            pin=pin)
+    return signatures.personal_signer_ref(agency_code, staff.email if staff else "", passphrase=pin)
 
 
 # -- issue ---------------------------------------------------------------------------------------

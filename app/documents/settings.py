@@ -74,3 +74,34 @@ def passphrase(*names: str) -> str | None:
 def pkcs11_setting(code: str, what: str) -> str | None:
     """``QLVB_PKCS11_<WHAT>_<CODE>`` (module, token, key, pin) for an agency kept on a token."""
     return _setting(f"QLVB_PKCS11_{what.upper()}_{env_key(code)}")
+
+
+PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+def tsa_url() -> str | None:
+    """``QLVB_TSA_URL``: the RFC 3161 time-stamping service every signature is timestamped by."""
+    return _setting("QLVB_TSA_URL")
+
+
+def tsa_credentials() -> tuple[str | None, str | None, int]:
+    return (_setting("QLVB_TSA_USERNAME"), _setting("QLVB_TSA_PASSWORD"), int(_setting("QLVB_TSA_TIMEOUT") or 10))
+
+
+def pades_level() -> str:
+    """``QLVB_PADES_LEVEL``: B-B, B-T, B-LT or B-LTA; by default B-LT with a TSA and B-B without one."""
+    level = (_setting("QLVB_PADES_LEVEL") or ("B-LT" if tsa_url() else "B-B")).upper()
+    return level if level in PADES_LEVELS else "B-B"
+
+
+def revocation_mode() -> tuple[str, int]:
+    """``QLVB_REVOCATION_CHECK`` (online, embedded, off; default online) and ``QLVB_REVOCATION_TIMEOUT`` (s)."""
+    mode = (_setting("QLVB_REVOCATION_CHECK") or "online").lower()
+    return (mode if mode in ("online", "embedded", "off") else "online"), int(_setting("QLVB_REVOCATION_TIMEOUT") or 10)
+
+
+def csc_service(agency_code: str) -> tuple[str | None, str | None]:
+    """``QLVB_CSC_URL[_<CODE>]`` (the remote signing service's base URL) and ``QLVB_CSC_TOKEN[_<CODE>]``."""
+    key = env_key(agency_code)
+    return (_setting(f"QLVB_CSC_URL_{key}") or _setting("QLVB_CSC_URL"),
+            _setting(f"QLVB_CSC_TOKEN_{key}") or _setting("QLVB_CSC_TOKEN"))

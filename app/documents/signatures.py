@@ -29,7 +29,7 @@ from pypdf.errors import PyPdfError
 from sqlalchemy import select
 
 from app.core import clock
-from app.core.errors import NotFoundError, PermissionDeniedError
+from app.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from app.core.text import nfc
 from app.extensions import db
 from app.render import (
@@ -42,13 +42,17 @@ from app.render import (
 )
 from app.signing import (
     STATUS_LABELS,
+    CscSignerRef,
+    LongTermRef,
     Pkcs11SignerRef,
     Pkcs12SignerRef,
+    RevocationPolicy,
     SignerRef,
-    sign_pdf,
+    TsaRef,
     signer_holder,
     verify_pdf,
 )
+from app.signing import sign_pdf as _sign_pdf
 from app.tenancy.models import Agency, Department, Position
 from app.workflow.info import ActorRef
 
@@ -63,7 +67,7 @@ LEADER_FIELD = "ChuKyLanhDao"
 AGENCY_FIELD = "ChuKyCoQuan"
 SIGNATURE_MM = (60.0, 30.0)
 SEAL_MM = 36.0
-_SEVERITY = ("invalid", "modified", "expired", "untrusted", "valid", "unsigned")
+_SEVERITY = ("invalid", "revoked", "modified", "expired", "untrusted", "unchecked", "valid", "unsigned")
 URGENCY_MARKS = {"khan": "KHẨN", "thuong_khan": "THƯỢNG KHẨN", "hoa_toc": "HỎA TỐC"}
 
 
@@ -81,8 +85,11 @@ def agency_signer_ref(agency_code: str, *, pin: str | None = None) -> SignerRef:
             raise SigningNotConfiguredError(
                 f"Cấu hình thiết bị ký số của cơ quan {agency_code} thiếu tên token hoặc tên khóa"
             )
-        return Pkcs11SignerRef(module_path=module, token_label=token, key_label=key,
-                               pin=pin or settings.pkcs11_setting(agency_code, "pin"))
+        token_pin = pin or settings.pkcs11_setting(agency_code, "pin")
+        if not token_pin:  # the seal's PIN is typed by the clerk at each issue, never guessed
+            raise ValidationError("Nhập mã PIN của thiết bị ký số (token) của cơ quan để phát hành",
+                                  field_errors={"pin": ["Bắt buộc"]})
+        return Pkcs11SignerRef(module_path=module, token_label=token, key_label=key, pin=token_pin)
     path = settings.signing_dir() / agency_code / "agency.p12"
     if not path.is_file():
         raise SigningNotConfiguredError(
@@ -101,6 +108,17 @@ def personal_signer_ref(agency_code: str, email: str, *, passphrase: str | None 
             log=f"missing {path}",
         )
     return Pkcs12SignerRef(path=path, passphrase=passphrase or settings.passphrase(email, agency_code))
+
+
+def remote_signer_ref(agency_code: str, email: str, *, credential_id: str | None, pin: str) -> SignerRef:
+    """A personal key at the remote signing service (``QLVB_CSC_URL``), unlocked by the PIN/OTP typed now."""
+    url, token = settings.csc_service(agency_code)
+    if not url:
+        raise SigningNotConfiguredError(
+            "Cán bộ được cấu hình ký số từ xa nhưng hệ thống chưa có địa chỉ dịch vụ ký số từ xa; "
+            "liên hệ quản trị hệ thống", log=f"QLVB_CSC_URL unset for {agency_code}")
+    return CscSignerRef(service_url=url, user_id=email, credential_id=credential_id, pin=pin, access_token=token,
+                        timeout_seconds=int(settings.setting("QLVB_CSC_TIMEOUT") or 30))
 
 
 def _safe_name(email: str) -> str:
@@ -135,6 +153,30 @@ def _read_roots(folder: str, _stamp: tuple[tuple[str, float], ...]) -> tuple[byt
     )
 
 
+def sign_pdf(pdf: bytes, ref: SignerRef, **kwargs: object) -> bytes:
+    """Sign at the configured PAdES level: timestamped by ``QLVB_TSA_URL``, with validation data for B-LT."""
+    level = settings.pades_level()
+    url = settings.tsa_url()
+    if level != "B-B" and not url:
+        raise SigningNotConfiguredError(
+            f"Mức chữ ký {level} cần máy chủ cấp dấu thời gian (QLVB_TSA_URL) nhưng chưa được cấu hình; "
+            "liên hệ quản trị hệ thống")
+    tsa = None
+    if url and level != "B-B":
+        username, password, timeout = settings.tsa_credentials()
+        tsa = TsaRef(url=url, username=username, password=password, timeout_seconds=timeout)
+    long_term = None
+    if level in ("B-LT", "B-LTA"):
+        long_term = LongTermRef(trust_roots=tuple(trust_roots()), archive_timestamp=level == "B-LTA",
+                                fetch_timeout_seconds=settings.revocation_mode()[1])
+    return _sign_pdf(pdf, ref, timestamper=tsa, long_term=long_term, **kwargs)  # type: ignore[arg-type]
+
+
+def revocation_policy() -> RevocationPolicy:
+    mode, timeout = settings.revocation_mode()
+    return RevocationPolicy(mode=mode, timeout_seconds=timeout)
+
+
 # -- verification --------------------------------------------------------------------------
 def worst_status(verdicts: Sequence[tuple[str, str]]) -> tuple[str, str]:
     status = min((s for s, _ in verdicts), key=lambda s: _SEVERITY.index(s) if s in _SEVERITY else 0)
@@ -145,7 +187,7 @@ def verify_attachment(row: Attachment, data: bytes, roots: Sequence[bytes] | Non
                       agency_code: str | None = None) -> None:
     """Check a PDF's signatures against the trust roots (of ``agency_code``, the verifying agency) and
     record the verdict on the row."""
-    result = verify_pdf(data, list(roots) if roots is not None else trust_roots())
+    result = verify_pdf(data, list(roots) if roots is not None else trust_roots(), revocation=revocation_policy())
     row.verification_status = result.status
     row.verification_label = result.label
     row.verification_detail = [
@@ -153,6 +195,8 @@ def verify_attachment(row: Attachment, data: bytes, roots: Sequence[bytes] | Non
             "field": s.field_name, "signer": s.signer_name, "organization": s.signer_organization,
             "signing_time": s.signing_time.isoformat() if s.signing_time else None,
             "status": s.status, "label": s.label, "trusted": s.trusted, "intact": s.intact,
+            "kind": s.kind, "timestamped": s.timestamped, "long_term": s.long_term, "revoked": s.revoked,
+            "revocation_checked": s.revocation_checked,
         }
         for s in result.signatures
     ]
@@ -431,6 +475,7 @@ __all__ = [
     "agency_signer_ref",
     "apply_agency_signature",
     "personal_signer_ref",
+    "remote_signer_ref",
     "render_outgoing_pdf",
     "reverify_attachment",
     "sign_as_leader",

@@ -8,16 +8,28 @@ from app.signing.errors import (
     SigningError,
 )
 from app.signing.keys import HolderInfo, clear_signer_cache, signer_holder
-from app.signing.refs import Pkcs11SignerRef, Pkcs12SignerRef, SignerRef, TsaRef
+from app.signing.refs import (
+    CscSignerRef,
+    LongTermRef,
+    Pkcs11SignerRef,
+    Pkcs12SignerRef,
+    RevocationPolicy,
+    SignerRef,
+    TsaRef,
+)
 from app.signing.sign import sign_pdf
-from app.signing.verify import STATUS_LABELS, SignatureInfo, VerificationResult, verify_pdf
+from app.signing.verify import REVOCATION_MODES, STATUS_LABELS, SignatureInfo, VerificationResult, verify_pdf
 
 __all__ = [
+    "REVOCATION_MODES",
     "STATUS_LABELS",
+    "CscSignerRef",
     "HolderInfo",
+    "LongTermRef",
     "PdfUnreadableError",
     "Pkcs11SignerRef",
     "Pkcs12SignerRef",
+    "RevocationPolicy",
     "SignatureFieldConflictError",
     "SignatureInfo",
     "SignerDeviceError",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import pathlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -24,7 +26,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
 from app.signing.errors import SignerDeviceError, SignerKeyError
-from app.signing.refs import Pkcs11SignerRef, Pkcs12SignerRef, SignerRef
+from app.signing.refs import CscSignerRef, Pkcs11SignerRef, Pkcs12SignerRef, SignerRef
 
 _CACHE_SIZE = 64
 _cache: OrderedDict[tuple[object, ...], Signer] = OrderedDict()
@@ -161,8 +163,23 @@ def open_signer(ref: SignerRef) -> Iterator[Signer]:
     elif isinstance(ref, Pkcs11SignerRef):
         with _pkcs11_signer(ref) as signer:
             yield signer
+    elif isinstance(ref, CscSignerRef):
+        raise TypeError("a remote signer is opened inside an event loop: use open_signer_async")
     else:
         raise TypeError(f"unknown signer reference {type(ref).__name__}")
+
+
+@contextlib.asynccontextmanager
+async def open_signer_async(ref: SignerRef) -> AsyncIterator[Signer]:
+    """Any signer, remote ones included (their HTTP session lives in the running event loop)."""
+    if isinstance(ref, CscSignerRef):
+        from app.signing.remote import open_csc_signer
+
+        async with open_csc_signer(ref) as remote:
+            yield remote
+    else:
+        with open_signer(ref) as signer:
+            yield signer
 
 
 def clear_signer_cache() -> None:
@@ -181,8 +198,11 @@ class HolderInfo:
 
 def signer_holder(ref: SignerRef) -> HolderInfo:
     """The holder of the key ``ref`` opens (the same unlock as signing: a wrong PIN fails here)."""
-    with open_signer(ref) as signer:
-        cert = signer.signing_cert
+    async def certificate() -> Any:
+        async with open_signer_async(ref) as signer:
+            return signer.signing_cert
+
+    cert = asyncio.run(certificate())
     if cert is None:
         raise SignerKeyError("Thiết bị ký số không có chứng thư số", log="signer without certificate")
     subject = cert.subject.native

@@ -95,6 +95,10 @@ class Staff(Model):
     phone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where this official's personal signing key lives: "pkcs12" (a .p12 in the signing folder) or
+    # "remote" (a CSC signing service, QLVB_CSC_URL); the PIN is typed at every signature either way.
+    signing_method: Mapped[str | None] = mapped_column(String(16))
+    remote_credential_id: Mapped[str | None] = mapped_column(String(255))
 
     agency: Mapped[Agency] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -26,6 +26,28 @@ class ImportResult:
     positions: int
 
 
+SIGNING_METHODS = {"pkcs12": "Tệp khóa cá nhân (PKCS#12) trên máy chủ", "remote": "Dịch vụ ký số từ xa (CSC)"}
+
+
+def set_signing_method(staff_id: int, *, agency_id: int | None, method: str | None,
+                       remote_credential_id: str | None) -> None:
+    """The agency admin chooses where an official's personal key lives (no secret is stored here)."""
+    from app.core.errors import NotFoundError, ValidationError
+
+    from .models import Staff
+
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or (agency_id is not None and staff.agency_id != agency_id):
+        raise NotFoundError("Không tìm thấy cán bộ")
+    method = method or "pkcs12"
+    if method not in SIGNING_METHODS:
+        raise ValidationError("Cách ký số không hợp lệ", field_errors={"signing_method": ["Không hợp lệ"]})
+    staff.signing_method = method
+    staff.remote_credential_id = (remote_credential_id or "").strip() or None if method == "remote" else None
+    db.session.flush()
+    log.info("signing method of staff %s set to %s", staff_id, method)
+
+
 def import_agency(defn: AgencyDef) -> tuple[Agency, bool]:
     """Create or update one agency from its definition. Idempotent: a second run changes nothing."""
     agency = db.session.scalar(select(Agency).where(Agency.code == defn.code))

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from app.signing import Pkcs11SignerRef, SignerKeyError, sign_pdf, verify_pdf
+from tests.support.softhsm import softhsm_conf
 
 MODULE_CANDIDATES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
 MODULE = next((m for m in MODULE_CANDIDATES if pathlib.Path(m).exists()), None)
@@ -30,12 +31,7 @@ def token(pki, tmp_path_factory):
     from cryptography.hazmat.primitives import serialization
 
     root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    previous = os.environ.get("SOFTHSM2_CONF")
-    # SoftHSM reads this when the module is initialised, which happens in this process too.
-    os.environ["SOFTHSM2_CONF"] = str(conf)
+    softhsm_conf()  # SoftHSM reads it when the module is initialised, which happens in this process too
     env = {**os.environ}
     key_pem = root / "leader.key.pem"
     key_pem.write_bytes(
@@ -45,7 +41,6 @@ def token(pki, tmp_path_factory):
     )
     (root / "leader.der").write_bytes(pki.leader.cert_der)
     (root / "issuer.der").write_bytes(pki.intermediate.cert_der)
-    _run("softhsm2-util", "--init-token", "--free", "--label", "qlvb", "--pin", "1234", "--so-pin", "5678", env=env)
     _run(
         "softhsm2-util", "--import", str(key_pem), "--token", "qlvb", "--label", "leader", "--id", "01",
         "--pin", "1234", env=env,
@@ -56,11 +51,7 @@ def token(pki, tmp_path_factory):
             "--write-object", str(root / path), "--type", "cert", "--label", label, "--id", obj_id, env=env,
         )  # fmt: skip
     key_pem.unlink()
-    yield "qlvb"
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
+    return "qlvb"
 
 
 def test_sign_with_softhsm_token_and_verify(token, rendered_document, trust_roots):

@@ -141,6 +141,9 @@ def build_config() -> dict[str, object]:
         "QLVB_STATS_MIN_INCOMING": _int("QLVB_STATS_MIN_INCOMING", 1),
         "QLVB_STATS_MIN_OUTGOING": _int("QLVB_STATS_MIN_OUTGOING", 1),
         "QLVB_LDAP_TIMEOUT": _int("QLVB_LDAP_TIMEOUT", 5),
+        # Bulk import of staff (app/accounts/staff_import.py): rows and bytes one file may hold.
+        "QLVB_STAFF_IMPORT_MAX_ROWS": _int("QLVB_STAFF_IMPORT_MAX_ROWS", 1000),
+        "QLVB_STAFF_IMPORT_MAX_BYTES": _int("QLVB_STAFF_IMPORT_MAX_BYTES", 2 * 1024 * 1024),
         # Password policy of database accounts (app/accounts/policy.py).
         "QLVB_PASSWORD_MIN_LENGTH": _int("QLVB_PASSWORD_MIN_LENGTH", 10),
         "QLVB_PASSWORD_MIN_CLASSES": _int("QLVB_PASSWORD_MIN_CLASSES", 3),

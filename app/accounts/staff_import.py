@@ -295,7 +295,8 @@ def read_rows(filename: str, data: bytes, limits: ImportLimits) -> tuple[str, li
     if not data:
         raise StaffImportFileError("Chưa chọn tệp hoặc tệp trống.")
     if len(data) > limits.max_bytes:
-        raise StaffImportFileError(f"Tệp lớn hơn {limits.max_bytes // 1024} KB: hãy chia thành nhiều tệp.")
+        size = f"{limits.max_bytes // 1024} KB" if limits.max_bytes >= 1024 else f"{limits.max_bytes} byte"
+        raise StaffImportFileError(f"Tệp lớn hơn {size}: hãy chia thành nhiều tệp.")
     if name.endswith(MACRO_EXTENSIONS):
         raise StaffImportFileError("Không nhận tệp Excel có macro hoặc định dạng cũ (.xls, .xlsm, .xlsb); hãy lưu "
                                    "thành “Excel Workbook (.xlsx)” hoặc “CSV UTF-8”.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.accounts import staff_import as imports
@@ -61,7 +61,11 @@ def target_agency_id() -> int:
     return int(picked.id)
 
 
-def no_store(resp: Response) -> Response:
+def no_store(resp: Any) -> Any:
+    """Previews and result files show people's data (and passwords): never kept in a cache."""
+    if isinstance(resp, tuple):
+        body, status = resp
+        return Response(body, status=status, headers={"Cache-Control": "no-store"})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -352,7 +352,7 @@ def _match(value: str, index: dict[str, list[_Choice]], names: list[str], what: 
     return found[0], None
 
 
-def _existing_names(names: Collection[str]) -> set[str]:
+def existing_names(names: Collection[str]) -> set[str]:
     """Which of these e-mails/usernames an account (or a staff profile) already uses, compared lower-case."""
     taken: set[str] = set()
     wanted = sorted(names)
@@ -446,7 +446,7 @@ def validate_rows(agency_id: int, raw: Sequence[RawRow], grantable: Collection[s
                 p["errors"].append(f"Dòng {p['line']}: {what} “{value}” trùng với dòng {first_seen[value]}.")
             else:
                 first_seen.setdefault(value, p["line"])
-    taken = _existing_names({n for p in parsed for n in (p["email"], p["username"]) if n})
+    taken = existing_names({n for p in parsed for n in (p["email"], p["username"]) if n})
     for p in parsed:
         for what, value in (("thư điện tử", p["email"]), ("tên đăng nhập", p["username"])):
             if value in taken and not (what == "tên đăng nhập" and value == p["email"]):

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
+from app.accounts import directory
 from app.accounts import staff_import as imports
 from app.core import clock
 from app.core.errors import DomainError, NotFoundError
@@ -161,6 +162,57 @@ class StaffImportView(BaseView):
     def _directory_enabled() -> bool:
         return str(current_app.config.get("QLVB_AUTH", "db")).startswith("ldap") and bool(
             current_app.config.get("AUTH_LDAP_SERVER"))
+
+    def _directory_settings(self) -> directory.DirectorySettings:
+        if not self._directory_enabled():
+            abort(404)
+        return directory.DirectorySettings.from_config(current_app.config)
+
+    @expose("/directory", methods=["GET"])
+    @has_access
+    def directory(self) -> Any:
+        _scope()
+        settings = self._directory_settings()
+        unit, group = request.args.get("unit", "")[:1000], request.args.get("group", "")[:1000]
+        text = request.args.get("q", "")[:100]
+        searched = bool(unit or group or text or request.args.get("all"))
+        try:
+            units, groups = directory.list_units(settings), directory.list_groups(settings)
+            people = directory.search_people(settings, unit_dn=unit, group_dn=group, text=text) if searched else []
+        except DomainError as exc:
+            log.info("directory search by %s refused: %s", g.user.username, exc.log)
+            return no_store(self._render_directory([], [], [], set(), exc, exc.http_status))
+        taken = imports.existing_names({p.email for p in people if p.email})
+        return no_store(self._render_directory(units, groups, people, taken, None, 200, searched=searched))
+
+    def _render_directory(self, units: list[Any], groups: list[Any], people: list[Any], taken: set[str],
+                          error: DomainError | None, status: int, *, searched: bool = False) -> Any:
+        roles = [(c, R.role_label(c)) for c in sorted(grantable_here()) if c != R.SOICT_ADMIN]
+        return self.render_template("admin/staff_import_directory.html", units=units, groups=groups, people=people,
+                                    taken=taken, error=error, roles=roles, agencies=self._agencies(),
+                                    searched=searched, args=request.args), status
+
+    @expose("/directory/preview", methods=["POST"])
+    @has_access
+    def directory_preview(self) -> Any:
+        settings = self._directory_settings()
+        dns = request.form.getlist("dn")[:import_limits().max_rows + 1]
+        roles = [r for r in request.form.getlist("roles") if r in grantable_here()]
+        try:
+            agency_id = target_agency_id()
+            people = directory.people_by_dn(settings, dns)
+            rows = [{**p.as_row(), "roles": ",".join(roles)} for p in people]
+            preview = imports.start_directory_import(
+                agency_id=agency_id, people=rows, label=f"Thư mục cán bộ ({len(rows)} người)",
+                grantable=grantable_here(), limits=import_limits(), acting_user_id=g.user.id)
+        except DomainError as exc:
+            db.session.rollback()
+            log.info("directory import by %s refused: %s", g.user.username, exc.log)
+            if isinstance(exc, NotFoundError):
+                raise
+            return no_store(self._render_directory([], [], [], set(), exc, exc.http_status))
+        db.session.commit()
+        return redirect(url_for("StaffImportView.show", import_id=preview.import_id))
 
 
 def register(appbuilder: Any) -> None:

@@ -146,6 +146,27 @@ def build_config() -> dict[str, object]:
         "QLVB_STATS_MIN_INCOMING": _int("QLVB_STATS_MIN_INCOMING", 1),
         "QLVB_STATS_MIN_OUTGOING": _int("QLVB_STATS_MIN_OUTGOING", 1),
         "QLVB_LDAP_TIMEOUT": _int("QLVB_LDAP_TIMEOUT", 5),
+        # Single sign-on with the province's OpenID Connect provider (app/admin/oidc.py): a button beside the
+        # password login, shown when the discovery URL and the client id are set.
+        "QLVB_OIDC_METADATA_URL": os.environ.get("QLVB_OIDC_METADATA_URL", ""),
+        "QLVB_OIDC_CLIENT_ID": os.environ.get("QLVB_OIDC_CLIENT_ID", ""),
+        "QLVB_OIDC_CLIENT_SECRET": os.environ.get("QLVB_OIDC_CLIENT_SECRET", ""),
+        "QLVB_OIDC_SCOPE": os.environ.get("QLVB_OIDC_SCOPE", "openid email profile"),
+        "QLVB_OIDC_LABEL": os.environ.get("QLVB_OIDC_LABEL", ""),
+        "QLVB_OIDC_TIMEOUT": _int("QLVB_OIDC_TIMEOUT", 10),
+        # Staff import from the directory: which LDAP attribute holds what (app/accounts/directory.py).
+        "QLVB_LDAP_ATTR_NAME": os.environ.get("QLVB_LDAP_ATTR_NAME", "displayName,cn"),
+        "QLVB_LDAP_ATTR_MAIL": os.environ.get("QLVB_LDAP_ATTR_MAIL", "mail"),
+        "QLVB_LDAP_ATTR_DEPARTMENT": os.environ.get("QLVB_LDAP_ATTR_DEPARTMENT", "ou"),
+        "QLVB_LDAP_ATTR_TITLE": os.environ.get("QLVB_LDAP_ATTR_TITLE", "title"),
+        "QLVB_LDAP_ATTR_PHONE": os.environ.get("QLVB_LDAP_ATTR_PHONE", "telephoneNumber"),
+        "QLVB_LDAP_ATTR_USERNAME": os.environ.get("QLVB_LDAP_ATTR_USERNAME", ""),
+        "QLVB_LDAP_PERSON_FILTER": os.environ.get("QLVB_LDAP_PERSON_FILTER", "(objectClass=inetOrgPerson)"),
+        "QLVB_LDAP_GROUP_FILTER": os.environ.get(
+            "QLVB_LDAP_GROUP_FILTER", "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"),
+        # Bulk import of staff (app/accounts/staff_import.py): rows and bytes one file may hold.
+        "QLVB_STAFF_IMPORT_MAX_ROWS": _int("QLVB_STAFF_IMPORT_MAX_ROWS", 1000),
+        "QLVB_STAFF_IMPORT_MAX_BYTES": _int("QLVB_STAFF_IMPORT_MAX_BYTES", 2 * 1024 * 1024),
         # Password policy of database accounts (app/accounts/policy.py).
         "QLVB_PASSWORD_MIN_LENGTH": _int("QLVB_PASSWORD_MIN_LENGTH", 10),
         "QLVB_PASSWORD_MIN_CLASSES": _int("QLVB_PASSWORD_MIN_CLASSES", 3),

@@ -35,6 +35,8 @@ KIND_LABELS: dict[str, str] = {
     "account_changed": "Thay đổi công tác/vai trò",
     "account_revoked": "Thu hồi tài khoản",
     "account_reinstated": "Khôi phục tài khoản",
+    "staff_import_previewed": "Xem trước danh sách cán bộ nhập",
+    "staff_imported": "Nhập danh sách cán bộ",
     "account_unlocked": "Mở khóa tài khoản",
     "roles_changed": "Thay đổi vai trò",
     "permissions_changed": "Thay đổi quyền của vai trò",

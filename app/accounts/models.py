@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -160,3 +172,25 @@ class ApiClient(Model):
     rotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffImport(Model):
+    """One bulk import of staff (a file or a selection from the directory) between its preview and its confirm.
+
+    What was uploaded is kept until the import is confirmed (the confirm re-reads exactly what was previewed);
+    generated passwords never are: they leave once, in the result file of the confirming response."""
+
+    __tablename__ = "staff_import"
+    __table_args__ = (Index("ix_staff_import_agency_at", "agency_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=clock.now)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # "csv", "xlsx" or "directory"
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="previewed")  # previewed | imported
+    imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    imported_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -26,7 +26,7 @@ from app.workflow.models import HumanTask
 
 from .audit import record_event
 from .errors import AccountStateError, WeakPasswordError
-from .hashing import hash_password
+from .hashing import hash_generated_password, hash_password
 from .models import TaskReassignment
 from .passwords import security_of
 from .policy import PasswordPolicy, password_problems
@@ -115,15 +115,21 @@ def _split_name(full_name: str) -> tuple[str, str]:
 def create_account(*, agency_id: int, full_name: str, email: str, roles: Collection[str], password: str,
                    grantable: Collection[str], policy: PasswordPolicy, department_id: int | None = None,
                    position_id: int | None = None, phone: str | None = None,
-                   into: Staff | None = None, acting_user_id: int | None = None) -> AccountRef:
+                   into: Staff | None = None, acting_user_id: int | None = None, username: str | None = None,
+                   generated_password: bool = False, directory_account: bool = False) -> AccountRef:
     """An admin creates an official's account; the initial password must be changed at first login.
-    ``into``: a transient Staff an admin form already holds, filled here instead of a new one."""
+    ``into``: a transient Staff an admin form already holds, filled here instead of a new one.
+    ``username``: a login name other than the e-mail (both open the account). ``generated_password``: the
+    password is a random secret made by the system (bulk import), hashed with cheaper argon2 parameters;
+    it is replaced at the first login. ``directory_account``: only the LDAP directory's password opens it."""
     email = nfc(email).strip().lower()
+    username = nfc(username).strip().lower() if username else email
     full_name = nfc(full_name).strip()
     if not full_name:
         raise ValidationError("Cần nhập họ và tên.", field_errors={"full_name": ["Trường này là bắt buộc."]})
-    if db.session.scalar(select(User.id).where(or_(func.lower(User.username) == email,
-                                                   func.lower(User.email) == email))):
+    names = sorted({email, username})
+    if db.session.scalar(select(User.id).where(or_(func.lower(User.username).in_(names),
+                                                   func.lower(User.email).in_(names)))):
         raise ValidationError(f"Đã có tài khoản dùng địa chỉ {email}.", field_errors={"email": ["Đã được dùng."]})
     if db.session.get(Agency, agency_id) is None:
         raise NotFoundError("Không tìm thấy cơ quan.")
@@ -137,8 +143,8 @@ def create_account(*, agency_id: int, full_name: str, email: str, roles: Collect
     wanted = set(roles) | ({_position_role(position_id)} - {None})
     _check_added(wanted, grantable, own=False)  # a position's role is granted too
     first, last = _split_name(full_name)
-    user = User(username=email, email=email, first_name=first, last_name=last, active=True,
-                password=hash_password(password))
+    user = User(username=username, email=email, first_name=first, last_name=last, active=True,
+                password=hash_generated_password(password) if generated_password else hash_password(password))
     user.roles = _role_rows(sorted(wanted))
     db.session.add(user)
     db.session.flush()
@@ -150,7 +156,8 @@ def create_account(*, agency_id: int, full_name: str, email: str, roles: Collect
     staff.active = True
     db.session.add(staff)
     sec = security_of(user.id)
-    sec.must_change_password = True
+    sec.must_change_password = not directory_account
+    sec.directory_account = directory_account
     sec.password_changed_at = clock.now()
     db.session.flush()
     record_event("account_created", agency_id=agency_id, target_type="staff", target_id=staff.id, message=email,

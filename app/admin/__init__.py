@@ -8,13 +8,14 @@ from typing import Any
 def init_admin(appbuilder: Any) -> None:
     from app.accounts import audit as audit_log
 
-    from . import audit, designer, form_editor, incidents, mail_intake, maintenance, reassign
+    from . import audit, designer, form_editor, incidents, mail_intake, maintenance, reassign, staff_import
     from .views import register_views
 
     audit_log.install()
     register_views(appbuilder)
     audit.register(appbuilder)
     reassign.register(appbuilder)
+    staff_import.register(appbuilder)
     maintenance.register(appbuilder)
     designer.register(appbuilder)
     form_editor.register(appbuilder)

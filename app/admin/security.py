@@ -52,6 +52,7 @@ from app.tenancy import roles as R
 from app.tenancy.models import Staff
 from app.tenancy.queries import staff_for_user
 
+from .oidc import OidcLoginMixin, oidc_label, verified_email
 from .values import VietnameseValues
 
 log = logging.getLogger("qlvb.security")
@@ -73,6 +74,7 @@ LOGIN_FAILED_REASONS = {
     "ldap_not_found": "Không có trong thư mục, không được dùng mật khẩu cơ sở dữ liệu",
     "ldap_unavailable": "Không kết nối được máy chủ thư mục",
     "empty_password": "Mật khẩu trống",
+    "oidc_no_email": "Tài khoản một cửa không có thư điện tử đã xác minh",
 }
 
 
@@ -199,7 +201,7 @@ def _login(view: Any, authenticate: Callable[[str, str], Any]) -> Any:
         except throttle.LoginThrottledError as exc:
             flash(exc.message, "danger")
             resp = make_response(view.render_template(view.login_template, title=view.title, form=form,
-                                                      appbuilder=view.appbuilder), 429)
+                                                      appbuilder=view.appbuilder, oidc_label=oidc_label()), 429)
             resp.headers["Retry-After"] = str(exc.retry_after)
             return resp
         if not user:
@@ -212,7 +214,8 @@ def _login(view: Any, authenticate: Callable[[str, str], Any]) -> Any:
             resp.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(device), max_age=DEVICE_DAYS * 86400,
                             httponly=True, samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
         return resp
-    return view.render_template(view.login_template, title=view.title, form=form, appbuilder=view.appbuilder)
+    return view.render_template(view.login_template, title=view.title, form=form, appbuilder=view.appbuilder,
+                                oidc_label=oidc_label())
 
 
 def login_rate_key() -> str:
@@ -225,7 +228,11 @@ def login_rate_key() -> str:
 INVALID_LOGIN = lazy_gettext("Sai địa chỉ thư điện tử hoặc mật khẩu, hoặc tài khoản không dùng được trên trang này.")
 
 
-class QlvbAuthDBView(AuthDBView):
+LOGIN_TEMPLATE = "account/login.html"
+
+
+class QlvbAuthDBView(OidcLoginMixin, AuthDBView):
+    login_template = LOGIN_TEMPLATE
     invalid_login_message = INVALID_LOGIN
 
     @expose("/login/", methods=["GET", "POST"])
@@ -234,8 +241,8 @@ class QlvbAuthDBView(AuthDBView):
         return _login(self, self.appbuilder.sm.auth_user_db)
 
 
-class QlvbAuthLDAPView(AuthLDAPView):
-    login_template = "appbuilder/general/security/login_db.html"
+class QlvbAuthLDAPView(OidcLoginMixin, AuthLDAPView):
+    login_template = LOGIN_TEMPLATE
     invalid_login_message = INVALID_LOGIN
 
     @expose("/login/", methods=["GET", "POST"])
@@ -419,6 +426,32 @@ class QlvbSecurityManager(SecurityManager):
         if result.ok:
             return self._succeed(user, name, keys, device, via="db")
         return self._fail(user, name, "bad_password")
+
+    def auth_user_oidc(self, claims: dict[str, Any]) -> Any:
+        """The province's identity provider vouched for ``claims`` (signature, issuer, audience, nonce checked by
+        Authlib): an existing active account of this host's agency with that e-mail, or None. Commits."""
+        email = verified_email(claims)
+        name = email or str(claims.get("email") or claims.get("sub") or "")[:255]
+        user = (self.find_user(email=email) or self.find_user(username=email)) if email else None
+        if email is None:
+            self._fail(None, name, "oidc_no_email", via="oidc")
+        elif user is None:
+            self._fail(None, name, "unknown_user", via="oidc")
+        elif not user.active:
+            self._fail(user, name, "inactive", via="oidc")
+        elif not user_allowed_here(user):
+            log.warning("OIDC login of %s refused on host of %s: account belongs elsewhere", name,
+                        g.agency.code if getattr(g, "agency", None) else "?")
+            self._fail(user, name, "wrong_host", via="oidc")
+        else:
+            self.update_user_auth_stat(user, True)
+            rotate_session(user.id)
+            record_event("login", user_id=user.id, username=name, agency_id=self._agency_id(),
+                         detail={"via": "oidc"})
+            db.session.commit()
+            return user
+        db.session.commit()
+        return None
 
     def _succeed(self, user: Any, name: str, keys: list[throttle.ThrottleKey], device: str | None, *,
                  via: str) -> Any:

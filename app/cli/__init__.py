@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each adds its commands to the group)
     axis,  # axis send, poll, outbox
     doctor,  # doctor
     ops,  # backup, restore, audit, maintenance
+    staff,  # staff import
     storage,  # storage migrate, check, sweep
 )
 from .main import qlvb

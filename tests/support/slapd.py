@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,29 @@ def _hash(password: str) -> str:
                           check=True).stdout.strip()
 
 
+def ldif_entry(dn: str, attrs: Mapping[str, str | Sequence[str]]) -> str:
+    """One LDIF record; values outside ASCII (Vietnamese names) are written base64 ("attr:: …") as LDIF requires."""
+
+    def line(name: str, value: str) -> str:
+        if value.isascii() and not value.startswith((" ", ":", "<")):
+            return f"{name}: {value}"
+        return f"{name}:: {base64.b64encode(value.encode()).decode()}"
+
+    lines = [line("dn", dn)]
+    for name, values in attrs.items():
+        for value in [values] if isinstance(values, str) else values:
+            lines.append(line(name, value))
+    return "\n".join(lines) + "\n"
+
+
+def password_hash(password: str) -> str:
+    return _hash(password)
+
+
 @contextmanager
-def running_slapd(tmp: Path, people: dict[str, str]) -> Iterator[LdapServer]:
-    """``people``: e-mail -> password. Each becomes inetOrgPerson uid=<local part> with mail=<e-mail>."""
+def running_slapd(tmp: Path, people: dict[str, str], *, entries: Sequence[str] = ()) -> Iterator[LdapServer]:
+    """``people``: e-mail -> password. Each becomes inetOrgPerson uid=<local part> with mail=<e-mail>.
+    ``entries``: further LDIF records (see ``ldif_entry``), loaded after the people."""
     data = tmp / "data"
     data.mkdir(parents=True)
     conf = tmp / "slapd.conf"
@@ -60,15 +81,15 @@ directory {data}
 access to attrs=userPassword by self auth by anonymous auth by * none
 access to * by dn.exact="{SERVICE_DN}" read by self read by * none
 """)
-    entries = [f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\ndc: vinhphuc\no: Vinh Phuc\n",
-               f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n",
-               f"dn: {SERVICE_DN}\nobjectClass: person\ncn: qlvb\nsn: qlvb\nuserPassword: {_hash(SERVICE_PASSWORD)}\n"]
+    tree = [f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\ndc: vinhphuc\no: Vinh Phuc\n",
+            f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n",
+            f"dn: {SERVICE_DN}\nobjectClass: person\ncn: qlvb\nsn: qlvb\nuserPassword: {_hash(SERVICE_PASSWORD)}\n"]
     for mail, password in people.items():
         uid = mail.split("@")[0]
-        entries.append(f"dn: uid={uid},{PEOPLE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n"
-                       f"givenName: {uid}\nmail: {mail}\nuserPassword: {_hash(password)}\n")
+        tree.append(f"dn: uid={uid},{PEOPLE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\n"
+                    f"givenName: {uid}\nmail: {mail}\nuserPassword: {_hash(password)}\n")
     ldif = tmp / "tree.ldif"
-    ldif.write_text("\n".join(entries))
+    ldif.write_text("\n".join([*tree, *entries]))
     subprocess.run(["/usr/sbin/slapadd", "-f", str(conf), "-l", str(ldif)], check=True, capture_output=True)
     port = _free_port()
     url = f"ldap://127.0.0.1:{port}"

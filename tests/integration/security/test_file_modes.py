@@ -75,12 +75,15 @@ def test_backups_are_owner_only(app, tmp_path, lax_umask):
 
     if is_postgres():
         pytest.skip("pg_dump of the session database is exercised by test_backup.py; modes are the same code")
-    upload = Path(app.config["QLVB_UPLOAD_DIR"])
-    (upload / "ab").mkdir(parents=True, exist_ok=True)
-    (upload / "ab" / "sample.bin").write_bytes(b"x")
-    os.chmod(upload / "ab" / "sample.bin", 0o644)
+    from app.documents.storage import default_storage
+
+    signing = tmp_path / "signing"
+    (signing / "stn").mkdir(parents=True)
+    (signing / "stn" / "seal.png").write_bytes(b"x")
+    os.chmod(signing / "stn" / "seal.png", 0o644)
     out = tmp_path / "backup"
-    backup(out, database_url=app.config["SQLALCHEMY_DATABASE_URI"], upload_dir=upload)
+    backup(out, database_url=app.config["SQLALCHEMY_DATABASE_URI"], store=default_storage(), signing_dir=signing)
+    assert (out / "signing" / "stn" / "seal.png").exists()
     modes = {p.relative_to(out).as_posix(): _mode(p) for p in [out, *out.rglob("*")]}
     assert modes["."] == 0o700
     assert all(m == (0o700 if (out / p).is_dir() else 0o600) for p, m in modes.items()), modes

@@ -92,6 +92,17 @@ def test_a_backup_of_each_store_restores_into_an_empty_deployment_and_checks_cle
         assert _signing_files(target.signing_dir) == _signing_files(source["dep"].signing_dir)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_restore_drill_of_each_store_finds_every_table_and_file_equal(source, kind) -> None:
+    """`restore --verify` on the live deployment: scratch database and store, nothing live touched."""
+    r = source["dep"].run([{"config": {"QLVB_STORAGE": kind}},
+                           {"cli": ["restore", "--from", str(source["backups"][kind]), "--verify"]},
+                           {"cli": ["storage", "check"]}])
+    out = _ok(r[1])
+    assert "Diễn tập khôi phục đạt:" in out and "3 tệp lưu trữ và 2 tệp khóa ký số khớp" in out
+    assert "Đủ 3 tệp" in _ok(r[2])
+
+
 def test_a_database_store_backup_restores_onto_a_folder_store(source, tmp_path) -> None:
     with new_deployment(tmp_path / "target") as target:
         r = target.run([{"cli": ["restore", "--from", str(source["backups"]["database"])]},

@@ -27,4 +27,4 @@ def complete(task: HumanTaskInfo, actor: ActorRef, data: Mapping[str, Any], file
              comment: str | None, extra: Mapping[str, Any] | None = None) -> None:
     inputs: dict[str, Any] = {"files": dict(files)}
     inputs.update({k: v for k, v in (extra or {}).items() if k in EXTRA_INPUTS})
-    wf.complete_task(task.id, actor, data, comment=comment, inputs=inputs)
+    wf.complete_task(task.id, actor, data, comment=comment, inputs=inputs, known=task)

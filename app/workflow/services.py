@@ -650,8 +650,12 @@ def complete_task(
     *,
     comment: str | None = None,
     inputs: Mapping[str, Any] | None = None,
+    known: HumanTaskInfo | None = None,
 ) -> InstanceInfo:
     """Complete an open task for ``actor``, with the domain effects its step kind declares.
+
+    ``known``: the task as the caller read it in this same transaction (a page that just showed it), so it is not
+    read twice; what decides the race is the locked re-read of the instance and its tasks, not this copy.
 
     The handler registered for the task's process and step kind (workflow/steps.py) runs first, in the
     same transaction: it takes its own locks (the document before the instance, as every path does),
@@ -665,7 +669,8 @@ def complete_task(
     if active is not None and active[0] == human_task_id:
         # A handler that reuses a domain service which itself completes the step: that call is its proceed.
         return active[1](form_data)
-    row = _exec(select(_ht).where(_ht.c.id == bindparam("b_task_id")), {"b_task_id": human_task_id}).one_or_none()
+    row: Any = known if known is not None and known.id == human_task_id else _exec(
+        select(_ht).where(_ht.c.id == bindparam("b_task_id")), {"b_task_id": human_task_id}).one_or_none()
     if row is None:
         raise NotFoundError("Không tìm thấy công việc")
     handler = steps.step_handler(row.process_key, row.step_kind, row.subject_type)
@@ -685,7 +690,8 @@ def complete_task(
         proceeded.append(_complete_engine_step(human_task_id, actor, data, comment))
         return proceeded[0]
 
-    context = steps.StepContext(task=task_info(row), actor=actor, data=form_data, comment=comment,
+    context = steps.StepContext(task=row if isinstance(row, HumanTaskInfo) else task_info(row), actor=actor,
+                                data=form_data, comment=comment,
                                 inputs=dict(inputs or {}))
     token = _handling.set((human_task_id, proceed))
     try:

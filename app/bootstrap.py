@@ -20,6 +20,10 @@ def register_domain_steps() -> None:
     cases()
     # Processes agencies created in the designer: their kinds are rows, read when a key is not built in.
     set_extra_process_kinds(process_kinds_from_definitions)
+    from app.delegations.queries import deputies_for
+    from app.notifications.tasks import register_recipient_source
+
+    register_recipient_source(deputies_for)  # a deputy is told of a step that opens for the leader
 
 
 def after_init() -> None:

@@ -129,3 +129,11 @@ def done_on_behalf(principal_id: int, agency_id: int, *, limit: int = 100) -> li
         .limit(limit)
     ).all()
     return [DoneOnBehalfInfo(*row) for row in rows]
+
+
+def deputies_for(agency_id: int, principal_ids: list[int], *, today: dt.date | None = None) -> list[int]:
+    """Who stands in today for any of these people (to tell them of a step that opened for the principal)."""
+    if not principal_ids:
+        return []
+    return sorted(set(db.session.scalars(select(Delegation.deputy_id).where(
+        Delegation.agency_id == agency_id, Delegation.principal_id.in_(principal_ids), _active(today or clock.today())))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +38,32 @@ def task_link(task_id: int) -> str:
     return f"/tasks/{task_id}"
 
 
+# Packages above this one add who else is told of a step: fn(agency_id, user_ids) -> more user ids (the deputies
+# of those people, app/delegations), registered at start-up (app/bootstrap.py).
+_MORE_RECIPIENTS: list[Callable[[int, list[int]], list[int]]] = []
+
+
+def register_recipient_source(fn: Callable[[int, list[int]], list[int]]) -> None:
+    if fn not in _MORE_RECIPIENTS:
+        _MORE_RECIPIENTS.append(fn)
+
+
 def recipients(agency_id: int, *, candidate_user_id: int | None, candidate_role: str | None,
                candidate_department_id: int | None, claimed_by_id: int | None = None) -> list[int]:
-    """The named person, else whoever claimed it, else every active holder of the lane role (in its department)."""
+    """The named person, else whoever claimed it, else every active holder of the lane role (in its department);
+    and whoever stands in for them (ủy quyền)."""
     if candidate_user_id is not None:
-        return [candidate_user_id]
-    if claimed_by_id is not None:
-        return [claimed_by_id]
-    if not candidate_role:
+        users = [candidate_user_id]
+    elif claimed_by_id is not None:
+        users = [claimed_by_id]
+    elif not candidate_role:
         return []
-    return list(_HOLDERS.get((agency_id, candidate_role, candidate_department_id),
-                             lambda: _holders(agency_id, candidate_role, candidate_department_id)))
+    else:
+        users = list(_HOLDERS.get((agency_id, candidate_role, candidate_department_id),
+                                  lambda: _holders(agency_id, candidate_role, candidate_department_id)))
+    for more in _MORE_RECIPIENTS:
+        users += [u for u in more(agency_id, users) if u not in users]
+    return users
 
 
 def _holders(agency_id: int, role: str, department_id: int | None) -> tuple[int, ...]:

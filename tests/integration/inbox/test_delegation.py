@@ -36,6 +36,9 @@ def test_the_deputy_runs_the_leaders_inbox_and_history_shows_both(office, logged
     told = db.session.query(Notification).filter_by(user_id=office.head.user_id, kind="delegation").one()
     assert "Trần Văn An" in told.title
     fresh = office.register(2)  # opened during the delegation
+    # The deputy is told of it as the leader is (a step opening for the leader's role while he is away).
+    assert db.session.query(Notification).filter_by(user_id=office.head.user_id, kind="task_new").filter(
+        Notification.body.contains("văn bản số 2")).count() == 1
     inbox = deputy.get("/inbox/").get_data(as_text=True)
     assert "Bạn đang được ủy quyền xử lý công việc của Trần Văn An" in inbox
     assert "văn bản số 1" in inbox and "văn bản số 2" in inbox and "Ủy quyền của Trần Văn An" in inbox

@@ -135,5 +135,6 @@ def deputies_for(agency_id: int, principal_ids: list[int], *, today: dt.date | N
     """Who stands in today for any of these people (to tell them of a step that opened for the principal)."""
     if not principal_ids:
         return []
+    active = _active(today or clock.today())
     return sorted(set(db.session.scalars(select(Delegation.deputy_id).where(
-        Delegation.agency_id == agency_id, Delegation.principal_id.in_(principal_ids), _active(today or clock.today())))))
+        Delegation.agency_id == agency_id, Delegation.principal_id.in_(principal_ids), active))))

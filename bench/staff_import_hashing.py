@@ -1,25 +1,27 @@
 """Bulk import: what hashing N generated passwords costs with the light parameters vs the default argon2 ones.
 
-    .venv/bin/python bench/staff_import_hashing.py [N]
+    .venv/bin/python bench/staff_import_hashing.py [--n N]
 
 Prints both times and the ratio (default / light): the import of N rows spends about the light time on hashing.
 """
 
 from __future__ import annotations
 
+import argparse
 import secrets
 import sys
 import time
 from pathlib import Path
 
-# The repository, not bench/ (whose http.py would shadow the standard library), comes first.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.accounts.hashing import hash_generated_password, hash_password  # noqa: E402
+from app.accounts.hashing import hash_generated_password, hash_password
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=50, help="how many generated passwords to hash")
+    n = parser.parse_args().n
     secrets_ = [secrets.token_urlsafe(12) for _ in range(n)]
     t0 = time.perf_counter()
     for s in secrets_:

@@ -148,7 +148,11 @@ def _field(page: Any, label: str) -> Any:
 
 
 def _choose(control: Any, text: str) -> None:
-    """Select the one option whose label reads ``text`` (a person's label may add their department)."""
+    """Select (or tick, in a list of check boxes) the one option whose label reads ``text`` (a person's label may
+    add their department)."""
+    if control.evaluate("el => el.tagName") != "SELECT":
+        control.get_by_label(text, exact=True).check()
+        return
     options = [o.strip() for o in control.locator("option").all_inner_texts()]
     matching = [o for o in options if o == text] or [o for o in options if text in o]
     assert len(matching) == 1, f"«{text}» among {options}"

@@ -300,6 +300,10 @@ def _outgoing_walk(walk: Walk, a: Staff, b: Staff, pin: str, tmp_path: Path) -> 
     page = walk.goto(a, R.CLERK, f"/documents/{doc}", "outgoing-delivered")
     delivery = page.locator("table.qlvb-deliveries tr", has_text=b.name)
     assert "Đã vào sổ" in delivery.inner_text(), page.inner_text("body")[:3000]
+    timeline = page.locator(".qlvb-timeline").inner_text()
+    for seen in ("Hoàn thành bước: Phê duyệt và ký số", NAMES[R.LEADER], "Hoàn thành bước: Phát hành văn bản",
+                 "Hệ thống thực hiện: Gửi văn bản điện tử", "Kết thúc quy trình"):
+        assert seen in timeline, f"«{seen}» not in the timeline:\n{timeline}"
 
 
 @pytest.mark.parametrize("size", list(SIZES))

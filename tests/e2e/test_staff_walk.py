@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,9 @@ def _choose(control: Any, text: str) -> None:
     control.select_option(label=matching[0])
 
 
-def _pick_day(page: Any, label: str, day: dt.date) -> None:
-    """Open the date picker of the field called ``label`` and click ``day`` in its calendar (months back)."""
+def _pick_day(page: Any, label: str, day: dt.date, shoot: Callable[[], None] | None = None) -> None:
+    """Open the date picker of the field called ``label`` and click ``day`` in its calendar (months back);
+    ``shoot`` photographs the open calendar."""
     _field(page, label).click()
     calendar = page.locator(".flatpickr-calendar.open")
     calendar.wait_for(state="visible")
@@ -169,6 +171,8 @@ def _pick_day(page: Any, label: str, day: dt.date) -> None:
         calendar.locator(".flatpickr-prev-month").click()
     cell = calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)").filter(
         has_text=re.compile(rf"^{day.day}$"))
+    if shoot is not None:
+        shoot()
     cell.click()
     calendar.wait_for(state="hidden")
     assert _field(page, label).input_value() == f"{day:%d/%m/%Y}"
@@ -187,7 +191,7 @@ def _incoming_walk(walk: Walk, a: Staff, number: str) -> None:
     _choose(_field(page, "Loại văn bản"), "Công văn")
     _field(page, "Số, ký hiệu văn bản").fill(number)
     _field(page, "Cơ quan ban hành").fill("Ủy ban nhân dân tỉnh Vĩnh Phúc")
-    _pick_day(page, "Ngày văn bản", issued)
+    _pick_day(page, "Ngày văn bản", issued, shoot=lambda: walk.check(a, R.CLERK, "date-picker"))
     _field(page, "Trích yếu nội dung").fill("Về việc triển khai Kế hoạch chuyển đổi số năm 2027")
     _field(page, "Người ký").fill("Nguyễn Văn Bình")
     _field(page, "Số trang").fill("3")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
+from app.core.clock import VN_TZ
 from app.core.errors import NotFoundError, ValidationError
 from app.extensions import db
 from app.liaison.queries import transmissions_of
@@ -158,7 +159,11 @@ def list_documents(
     if status not in HIDDEN_STATUSES:
         base = base.where(Document.status.not_in(HIDDEN_STATUSES))
     if year is not None:
-        base = base.where(Document.year == year)
+        # Unnumbered documents (arrived and waiting for registration, drafts) have no register year yet: they
+        # belong to the year they were created in, or the clerk's list would never show what waits for them.
+        start, end = (dt.datetime(y, 1, 1, tzinfo=VN_TZ).astimezone(dt.UTC) for y in (year, year + 1))
+        base = base.where(or_(Document.year == year, and_(
+            Document.year.is_(None), Document.created_at >= start, Document.created_at < end)))
     if status is not None:
         base = base.where(Document.status == status)
     if register_id is not None:

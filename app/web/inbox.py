@@ -34,6 +34,7 @@ from app.workflow import progress
 from app.workflow import queries as wfq
 from app.workflow import services as wf
 from app.workflow.errors import StepTakenError
+from app.workflow.operations import operation_kind
 from app.workflow.steps import kind_info
 
 from . import subjects
@@ -87,13 +88,19 @@ def timeline_context(instance_id: int, agency_id: int) -> dict[str, Any]:
     principals = {_on_behalf_of(e) for e in events} - {None}
     names = _people({e.actor_id for e in events if e.actor_id} | principals, agency_id)  # type: ignore[operator]
     rows = []
+    process_key = None
     for e in events:
         who = names.get(e.actor_id or 0, "Hệ thống")
         principal = _on_behalf_of(e)
         if principal is not None:  # a deputy's step shows both names
             who = f"{who} (ủy quyền của {names.get(principal, 'người khác')})"
-        rows.append({"at": e.at, "who": who,
-                     "kind": EVENT_LABELS.get(e.kind, e.kind), "task": e.task_name, "comment": e.comment})
+        task = e.task_name
+        if e.kind == "operation" and not task:  # an automatic step: named by its kind («Gửi văn bản điện tử»)
+            process_key = process_key or wfq.get_instance(instance_id).process_key
+            info = kind_info(process_key, operation_kind(str((e.data or {}).get("operation") or "")))
+            task = info.label if info is not None else None
+        rows.append({"at": e.at, "who": who, "kind": EVENT_LABELS.get(e.kind, e.kind), "task": task,
+                     "comment": e.comment})
     done = []
     choices = AgencyChoices(agency_id)
     steps = progress.tasks_of_instance(instance_id)

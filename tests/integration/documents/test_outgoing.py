@@ -109,6 +109,12 @@ def test_the_chain_between_two_agencies(office, signing, sample_pdf, tmp_path) -
     # At the recipient: the same file, verified with the recipient's own roots, prefilled registration.
     (arrived,) = queries.list_documents(receiver.agency_id, direction="incoming",
                                         actor=receiver.actors["clerk"]).items
+    # Not numbered yet, it is listed in this year's incoming list (the clerk's page asks by year), not last year's.
+    this_year = queries.list_documents(receiver.agency_id, direction="incoming", actor=receiver.actors["clerk"],
+                                       year=clock.today().year)
+    assert [d.id for d in this_year.items] == [arrived.id] and arrived.year is None
+    assert queries.list_documents(receiver.agency_id, direction="incoming", actor=receiver.actors["clerk"],
+                                  year=clock.today().year - 1).total == 0
     copy = queries.get_document(receiver.agency_id, arrived.id, receiver.actors["clerk"])
     main = next(a for a in copy.attachments if a.filename == next(
         a.filename for a in issued.attachments if a.kind == "sealed"))
@@ -332,6 +338,8 @@ def test_reply_requested_at_processing_opens_a_linked_draft(office) -> None:
     page = queries.list_documents(o.agency_id, direction="outgoing", actor=a["specialist"])
     (reply,) = page.items
     assert (reply.summary, reply.source_document_id, reply.status) == ("Trả lời về việc triển khai", doc.id, "draft")
+    listed = queries.list_documents(o.agency_id, direction="outgoing", actor=a["specialist"], year=clock.today().year)
+    assert [d.id for d in listed.items] == [reply.id]
     drafts = [t for t in wf_queries.inbox(a["specialist"], "todo") if t.step_kind == "draft"]
     assert [t.subject_id for t in drafts] == [reply.id]
 

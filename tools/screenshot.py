@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
         return 2
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    args=["--no-sandbox", "--disable-gpu", "--lang=vi", "--disable-background-networking",
                                           "--host-resolver-rules=MAP *.localhost 127.0.0.1"])
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="vi-VN")
         errors: list[str] = []

@@ -71,9 +71,14 @@ def announce_pending(announce: Callable[[Any, tuple[Any, ...] | None], None]) ->
     if not rows:
         return 0
     tasks = {t.id: t for t in db.session.scalars(select(HumanTask).where(HumanTask.id.in_({r.task_id for r in rows})))}
+    done = 0
     for row in rows:
+        # Claimed by deleting it: a second runner that read the same row (SQLite has no SKIP LOCKED) waits for
+        # this transaction's write lock, then deletes nothing and announces nothing.
+        if not db.session.execute(delete(PendingNotice).where(PendingNotice.id == row.id)).rowcount:
+            continue
+        done += 1
         task = tasks.get(row.task_id)
         if task is not None and task.state == "open":
             announce(task, tuple(row.returned) if row.returned else None)
-    db.session.execute(delete(PendingNotice).where(PendingNotice.id.in_([r.id for r in rows])))
-    return len(rows)
+    return done
